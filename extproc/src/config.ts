@@ -1,0 +1,98 @@
+// extproc configuration from the environment, validated once at start so a typo fails loudly instead of
+// surfacing as a strange runtime behaviour. Every variable is documented in README.md and .env.example.
+import { readFileSync } from 'node:fs';
+
+export interface ExtprocConfig {
+  grpcHost: string;
+  grpcPort: number;
+  metricsHost: string;
+  metricsPort: number;
+  /** Gateway keys accepted until the control plane manages keys (ACC_BOOTSTRAP_KEY, comma-separated). */
+  bootstrapKeys: string[];
+  providerKeys: { openai: string | null; anthropic: string | null };
+  maxRequestBytes: number;
+  /** Largest JSON response we buffer to read usage; larger bodies pass through unaccounted (and are counted). */
+  maxResponseBufferBytes: number;
+  /** Raw JSON text of per-model price overrides (ACC_PRICE_OVERRIDES, inline or @path). */
+  priceOverridesJson: string | null;
+  /** Refuse requests for models without a known price instead of forwarding them unpriced. */
+  denyUnpricedModels: boolean;
+  logLevel: string;
+  /** Include prompt/response excerpts in debug logs. Off by default: prompts are customer data. */
+  logPrompts: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  return value ? value : fallback;
+}
+
+function optional(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+export function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
+  const logLevel = str(env, 'ACC_LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`ACC_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const bootstrapKeys = (env.ACC_BOOTSTRAP_KEY ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  for (const key of bootstrapKeys) {
+    if (key.length < 16) throw new ConfigError('ACC_BOOTSTRAP_KEY: each key must be at least 16 characters');
+  }
+  let priceOverridesJson = optional(env, 'ACC_PRICE_OVERRIDES');
+  if (priceOverridesJson?.startsWith('@')) {
+    const path = priceOverridesJson.slice(1);
+    try {
+      priceOverridesJson = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`ACC_PRICE_OVERRIDES: cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+  return {
+    grpcHost: str(env, 'ACC_EXTPROC_HOST', '127.0.0.1'),
+    grpcPort: parseInteger(env, 'ACC_EXTPROC_PORT', 50051, 1, 65535),
+    metricsHost: str(env, 'ACC_METRICS_HOST', '127.0.0.1'),
+    metricsPort: parseInteger(env, 'ACC_METRICS_PORT', 9464, 0, 65535),
+    bootstrapKeys,
+    providerKeys: { openai: optional(env, 'OPENAI_API_KEY'), anthropic: optional(env, 'ANTHROPIC_API_KEY') },
+    maxRequestBytes: parseInteger(env, 'ACC_MAX_REQUEST_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    maxResponseBufferBytes: parseInteger(env, 'ACC_MAX_RESPONSE_BUFFER_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    priceOverridesJson,
+    denyUnpricedModels: parseBoolean(env, 'ACC_DENY_UNPRICED_MODELS', false),
+    logLevel,
+    logPrompts: parseBoolean(env, 'ACC_LOG_PROMPTS', false),
+  };
+}

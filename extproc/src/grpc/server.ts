@@ -1,0 +1,155 @@
+// gRPC transport: Envoy's ExternalProcessor/Process stream and the standard health service. Each stream gets a
+// StreamContext; this file only moves messages, times them and handles the stream's lifecycle.
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { Logger } from '../log.js';
+import type { ExtprocMetrics } from '../metrics.js';
+import { type PipelineDeps, type RequestRecord, StreamContext } from '../pipeline/stream-context.js';
+import type { ProtoGrpcType as ExtProcGrpc } from './gen/external_processor.js';
+import type { HealthCheckResponse } from './gen/grpc/health/v1/HealthCheckResponse.js';
+import type { ProtoGrpcType as HealthGrpc } from './gen/health.js';
+import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
+
+const PROTO_DIR = fileURLToPath(new URL('../../../protos', import.meta.url));
+
+function loadProtos() {
+  const definition = protoLoader.loadSync(
+    ['envoy/service/ext_proc/v3/external_processor.proto', 'grpc/health/v1/health.proto'],
+    { keepCase: true, longs: Number, enums: String, defaults: true, arrays: true, oneofs: true, includeDirs: [PROTO_DIR] },
+  );
+  return grpc.loadPackageDefinition(definition) as unknown as ExtProcGrpc & HealthGrpc;
+}
+
+export interface ExtprocServerOptions {
+  host: string;
+  port: number;
+  /** Largest gRPC message accepted: a BUFFERED request body arrives in one message. */
+  maxMessageBytes: number;
+  onRecord?: (record: RequestRecord) => void;
+}
+
+export interface RunningExtprocServer {
+  port: number;
+  setServing(serving: boolean): void;
+  isServing(): boolean;
+  shutdown(graceMs: number): Promise<void>;
+}
+
+const PHASES = ['request_headers', 'request_body', 'response_headers', 'response_body'] as const;
+
+export async function startExtprocServer(
+  deps: PipelineDeps,
+  options: ExtprocServerOptions,
+): Promise<RunningExtprocServer> {
+  const protos = loadProtos();
+  const { metrics, log } = deps;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  const phaseTimers = Object.fromEntries(PHASES.map((phase) => [phase, metrics.phaseSeconds.labels({ phase })]));
+
+  server.addService(protos.envoy.service.ext_proc.v3.ExternalProcessor.service, {
+    Process: (call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>) =>
+      serveProcessStream(call, deps, phaseTimers, options.onRecord),
+  });
+
+  let serving = true;
+  const watchers = new Set<grpc.ServerWritableStream<unknown, HealthCheckResponse>>();
+  const healthStatus = (): HealthCheckResponse => ({ status: serving ? 'SERVING' : 'NOT_SERVING' });
+  server.addService(protos.grpc.health.v1.Health.service, {
+    Check: (_call: unknown, callback: grpc.sendUnaryData<HealthCheckResponse>) => callback(null, healthStatus()),
+    Watch: (call: grpc.ServerWritableStream<unknown, HealthCheckResponse>) => {
+      watchers.add(call);
+      call.write(healthStatus());
+      call.on('cancelled', () => watchers.delete(call));
+    },
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+
+  return {
+    port,
+    isServing: () => serving,
+    setServing(value: boolean) {
+      serving = value;
+      for (const watcher of watchers) watcher.write(healthStatus());
+    },
+    shutdown(graceMs: number) {
+      serving = false;
+      for (const watcher of watchers) watcher.end();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn('grace period over: closing remaining ext_proc streams');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function serveProcessStream(
+  call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>,
+  deps: PipelineDeps,
+  phaseTimers: Record<string, ReturnType<ExtprocMetrics['phaseSeconds']['labels']>>,
+  onRecord: ((record: RequestRecord) => void) | undefined,
+): void {
+  const { metrics, log } = deps;
+  const context = new StreamContext(deps, onRecord);
+  metrics.activeStreams.inc();
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    metrics.activeStreams.dec();
+    try {
+      context.close();
+    } catch (error) {
+      metrics.internalErrors.inc({ phase: 'close' });
+      log.error({ err: error }, 'failed to finish request accounting');
+    }
+  };
+
+  call.on('data', (message: ProcessingRequest__Output) => {
+    if (closed) return;
+    const phase = message.request ?? 'unknown';
+    const started = performance.now();
+    let response: ProcessingResponse;
+    try {
+      response = context.handle(message);
+    } catch (error) {
+      // Request phases: let Envoy apply its failure mode (fail-closed 503 by default, or fail-open).
+      metrics.internalErrors.inc({ phase });
+      log.error({ err: error, phase }, 'ext_proc message failed; ending stream with INTERNAL');
+      call.emit('error', { code: grpc.status.INTERNAL, details: 'extproc internal error' });
+      close();
+      return;
+    }
+    phaseTimers[phase]?.observe((performance.now() - started) / 1000);
+    call.write(response);
+  });
+  call.on('end', () => {
+    call.end();
+    close();
+  });
+  // Envoy ends most streams with a reset, which grpc-js reports as cancellation: normal, not an error.
+  call.on('cancelled', close);
+  call.on('error', close);
+  call.on('close', close);
+}

@@ -1,0 +1,51 @@
+// Gateway keys: what a client presents instead of a provider key. Keys are held only as SHA-256 digests so a heap
+// dump or log line never reveals one. The control plane will publish digests the same way.
+import { createHash } from 'node:crypto';
+import type { ProviderId } from '../providers/types.js';
+import type { Headers } from '../grpc/envoy-messages.js';
+
+export interface GatewayIdentity {
+  keyId: string;
+}
+
+export interface GatewayKeyStore {
+  resolve(presentedKey: string): GatewayIdentity | null;
+}
+
+export function digestKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export class StaticKeyStore implements GatewayKeyStore {
+  private readonly byDigest = new Map<string, GatewayIdentity>();
+
+  constructor(keys: string[]) {
+    keys.forEach((key, index) => this.byDigest.set(digestKey(key), { keyId: `bootstrap-${index + 1}` }));
+  }
+
+  resolve(presentedKey: string): GatewayIdentity | null {
+    return this.byDigest.get(digestKey(presentedKey)) ?? null;
+  }
+}
+
+/**
+ * The key a client presented, where its SDK puts it: OpenAI's `Authorization: Bearer`, Anthropic's `x-api-key`
+ * (the Anthropic SDK's authToken option also sends Bearer, so both are read for either provider).
+ */
+export function presentedKey(headers: Headers): string | null {
+  const apiKey = headers.get('x-api-key');
+  if (apiKey) return apiKey.trim();
+  const authorization = headers.get('authorization');
+  if (!authorization) return null;
+  const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+  return match?.[1] ? match[1].trim() : null;
+}
+
+/** Headers that replace the client's gateway key with the provider's own credential. */
+export function providerCredentialHeaders(
+  provider: ProviderId,
+  providerKey: string,
+): { set: Array<[string, string]>; remove: string[] } {
+  if (provider === 'openai') return { set: [['authorization', `Bearer ${providerKey}`]], remove: ['x-api-key'] };
+  return { set: [['x-api-key', providerKey]], remove: ['authorization'] };
+}

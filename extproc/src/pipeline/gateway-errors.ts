@@ -1,0 +1,45 @@
+// The errors the gateway answers itself, one catalogue for both API families: each code maps to the status and
+// the error type the client's own SDK expects (OpenAI `error.type` / Anthropic `error.type`).
+import type { ProviderAdapter } from '../providers/types.js';
+
+interface GatewayErrorSpec {
+  status: number;
+  openai: string;
+  anthropic: string;
+}
+
+export const GATEWAY_ERRORS = {
+  missing_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error' },
+  invalid_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error' },
+  provider_not_configured: { status: 503, openai: 'server_error', anthropic: 'api_error' },
+  method_not_allowed: { status: 405, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  request_too_large: { status: 413, openai: 'invalid_request_error', anthropic: 'request_too_large' },
+  empty_body: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  invalid_utf8: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  malformed_json: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  unpriced_model: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+} satisfies Record<string, GatewayErrorSpec>;
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
+
+export interface RenderedError {
+  status: number;
+  code: string;
+  body: string;
+}
+
+export function renderGatewayError(
+  adapter: ProviderAdapter,
+  code: GatewayErrorCode,
+  message: string,
+  param: string | null = null,
+): RenderedError {
+  const spec = GATEWAY_ERRORS[code];
+  const type = adapter.provider === 'openai' ? spec.openai : spec.anthropic;
+  return {
+    status: spec.status,
+    code,
+    body: adapter.errorBody({ status: spec.status, type, message, param, code }),
+  };
+}
