@@ -46,7 +46,8 @@ export function parseInteger(env: Env, name: string, fallback: number, min: numb
   if (!raw) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
@@ -89,7 +90,13 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
     bootstrapKeys,
     providerKeys: { openai: optional(env, 'OPENAI_API_KEY'), anthropic: optional(env, 'ANTHROPIC_API_KEY') },
     maxRequestBytes: parseInteger(env, 'ACC_MAX_REQUEST_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-    maxResponseBufferBytes: parseInteger(env, 'ACC_MAX_RESPONSE_BUFFER_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    maxResponseBufferBytes: parseInteger(
+      env,
+      'ACC_MAX_RESPONSE_BUFFER_BYTES',
+      16 * 1024 * 1024,
+      1024,
+      512 * 1024 * 1024,
+    ),
     priceOverridesJson,
     denyUnpricedModels: parseBoolean(env, 'ACC_DENY_UNPRICED_MODELS', false),
     logLevel,

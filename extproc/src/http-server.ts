@@ -1,5 +1,5 @@
 // Operations endpoint: Prometheus metrics, liveness and readiness, on its own loopback port.
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExtprocMetrics } from './metrics.js';
 
@@ -21,7 +21,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ port:
     if (path === '/metrics') {
       options.metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': options.metrics.registry.contentType }).end(text),
-        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error.message}`),
+        (error: Error) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error.message}`),
       );
       return;
     }
@@ -31,7 +32,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ port:
     }
     if (path === '/readyz') {
       const state = options.readiness();
-      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(state));
+      res
+        .writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(state));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

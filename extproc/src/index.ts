@@ -3,14 +3,14 @@
 import type { ExtprocConfig } from './config.js';
 import { startExtprocServer } from './grpc/server.js';
 import { startOpsServer } from './http-server.js';
-import { type Logger, createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { ExtprocMetrics } from './metrics.js';
 import { StaticKeyStore } from './pipeline/auth.js';
 import type { RequestRecord } from './pipeline/stream-context.js';
 import { createPricer, parsePriceOverrides } from './pricing/pricing.js';
 
 export type { ExtprocConfig } from './config.js';
-export { ConfigError, loadExtprocConfig } from './config.js';
+export { ConfigError, loadExtprocConfig, parseBoolean, parseInteger } from './config.js';
 export type { RequestRecord } from './pipeline/stream-context.js';
 
 export interface RunningExtproc {
@@ -28,12 +28,18 @@ export interface StartOptions {
   defaultMetrics?: boolean;
 }
 
-export async function startExtproc(config: ExtprocConfig, options: StartOptions = {}): Promise<RunningExtproc> {
+export async function startExtproc(
+  config: ExtprocConfig,
+  options: StartOptions = {},
+): Promise<RunningExtproc> {
   const log = options.logger ?? createLogger(config.logLevel);
   const metrics = new ExtprocMetrics({ defaultMetrics: options.defaultMetrics ?? true });
-  const pricer = createPricer(config.priceOverridesJson ? parsePriceOverrides(config.priceOverridesJson) : undefined);
+  const pricer = createPricer(
+    config.priceOverridesJson ? parsePriceOverrides(config.priceOverridesJson) : undefined,
+  );
   const keys = new StaticKeyStore(config.bootstrapKeys);
-  if (config.bootstrapKeys.length === 0) log.warn('no gateway keys configured (ACC_BOOTSTRAP_KEY): every request gets 401');
+  if (config.bootstrapKeys.length === 0)
+    log.warn('no gateway keys configured (ACC_BOOTSTRAP_KEY): every request gets 401');
 
   const grpcServer = await startExtprocServer(
     { config, keys, pricer, metrics, log },
@@ -52,7 +58,10 @@ export async function startExtproc(config: ExtprocConfig, options: StartOptions 
     readiness: () => ({ ready: grpcServer.isServing(), grpc: `${config.grpcHost}:${grpcServer.port}` }),
   });
   log.info(
-    { grpc: `${config.grpcHost}:${grpcServer.port}`, metrics: `http://${config.metricsHost}:${ops.port}/metrics` },
+    {
+      grpc: `${config.grpcHost}:${grpcServer.port}`,
+      metrics: `http://${config.metricsHost}:${ops.port}/metrics`,
+    },
     'extproc listening',
   );
 

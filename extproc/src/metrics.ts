@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProviderId, Usage } from './providers/types.js';
 
 /** Labels stay bounded: provider, model (as reported), status class and decision; never keys, agents or tags. */
@@ -69,7 +69,8 @@ export class ExtprocMetrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'acc_extproc_' });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'acc_extproc_' });
   }
 
   recordUsage(provider: ProviderId, model: string, usage: Usage): void {

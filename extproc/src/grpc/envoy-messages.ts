@@ -95,7 +95,11 @@ export function continueResponseBody(body?: Buffer): ProcessingResponse {
   return { response_body: { response: { body_mutation: { body } } } };
 }
 
-export function immediateResponse(status: number, body: string, headers: Array<[string, string]>): ProcessingResponse {
+export function immediateResponse(
+  status: number,
+  body: string,
+  headers: Array<[string, string]>,
+): ProcessingResponse {
   return {
     immediate_response: {
       status: { code: status as never },

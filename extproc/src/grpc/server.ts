@@ -3,21 +3,28 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { Logger } from '../log.js';
 import type { ExtprocMetrics } from '../metrics.js';
 import { type PipelineDeps, type RequestRecord, StreamContext } from '../pipeline/stream-context.js';
+import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 import type { ProtoGrpcType as ExtProcGrpc } from './gen/external_processor.js';
 import type { HealthCheckResponse } from './gen/grpc/health/v1/HealthCheckResponse.js';
 import type { ProtoGrpcType as HealthGrpc } from './gen/health.js';
-import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../../../protos', import.meta.url));
 
 function loadProtos() {
   const definition = protoLoader.loadSync(
     ['envoy/service/ext_proc/v3/external_processor.proto', 'grpc/health/v1/health.proto'],
-    { keepCase: true, longs: Number, enums: String, defaults: true, arrays: true, oneofs: true, includeDirs: [PROTO_DIR] },
+    {
+      keepCase: true,
+      longs: Number,
+      enums: String,
+      defaults: true,
+      arrays: true,
+      oneofs: true,
+      includeDirs: [PROTO_DIR],
+    },
   );
   return grpc.loadPackageDefinition(definition) as unknown as ExtProcGrpc & HealthGrpc;
 }
@@ -53,7 +60,9 @@ export async function startExtprocServer(
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
-  const phaseTimers = Object.fromEntries(PHASES.map((phase) => [phase, metrics.phaseSeconds.labels({ phase })]));
+  const phaseTimers = Object.fromEntries(
+    PHASES.map((phase) => [phase, metrics.phaseSeconds.labels({ phase })]),
+  );
 
   server.addService(protos.envoy.service.ext_proc.v3.ExternalProcessor.service, {
     Process: (call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>) =>
@@ -64,7 +73,8 @@ export async function startExtprocServer(
   const watchers = new Set<grpc.ServerWritableStream<unknown, HealthCheckResponse>>();
   const healthStatus = (): HealthCheckResponse => ({ status: serving ? 'SERVING' : 'NOT_SERVING' });
   server.addService(protos.grpc.health.v1.Health.service, {
-    Check: (_call: unknown, callback: grpc.sendUnaryData<HealthCheckResponse>) => callback(null, healthStatus()),
+    Check: (_call: unknown, callback: grpc.sendUnaryData<HealthCheckResponse>) =>
+      callback(null, healthStatus()),
     Watch: (call: grpc.ServerWritableStream<unknown, HealthCheckResponse>) => {
       watchers.add(call);
       call.write(healthStatus());
@@ -73,8 +83,10 @@ export async function startExtprocServer(
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
+    server.bindAsync(
+      `${options.host}:${options.port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
     );
   });
 

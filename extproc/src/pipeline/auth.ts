@@ -1,8 +1,8 @@
 // Gateway keys: what a client presents instead of a provider key. Keys are held only as SHA-256 digests so a heap
 // dump or log line never reveals one. The control plane will publish digests the same way.
 import { createHash } from 'node:crypto';
-import type { ProviderId } from '../providers/types.js';
 import type { Headers } from '../grpc/envoy-messages.js';
+import type { ProviderId } from '../providers/types.js';
 
 export interface GatewayIdentity {
   keyId: string;
@@ -20,7 +20,8 @@ export class StaticKeyStore implements GatewayKeyStore {
   private readonly byDigest = new Map<string, GatewayIdentity>();
 
   constructor(keys: string[]) {
-    keys.forEach((key, index) => this.byDigest.set(digestKey(key), { keyId: `bootstrap-${index + 1}` }));
+    for (const [index, key] of keys.entries())
+      this.byDigest.set(digestKey(key), { keyId: `bootstrap-${index + 1}` });
   }
 
   resolve(presentedKey: string): GatewayIdentity | null {
@@ -46,6 +47,7 @@ export function providerCredentialHeaders(
   provider: ProviderId,
   providerKey: string,
 ): { set: Array<[string, string]>; remove: string[] } {
-  if (provider === 'openai') return { set: [['authorization', `Bearer ${providerKey}`]], remove: ['x-api-key'] };
+  if (provider === 'openai')
+    return { set: [['authorization', `Bearer ${providerKey}`]], remove: ['x-api-key'] };
   return { set: [['x-api-key', providerKey]], remove: ['authorization'] };
 }

@@ -1,7 +1,8 @@
 // Which requests the gateway understands. Anything not in this table is authenticated and forwarded untouched.
+
+import type { Headers } from '../grpc/envoy-messages.js';
 import { anthropicAdapter, openaiAdapter } from '../providers/index.js';
 import type { ProviderAdapter, ProviderId } from '../providers/types.js';
-import type { Headers } from '../grpc/envoy-messages.js';
 
 export interface EndpointSpec {
   /** Stable, low-cardinality name for metrics and logs. */
@@ -13,7 +14,12 @@ export interface EndpointSpec {
 
 const ENDPOINTS: ReadonlyMap<string, EndpointSpec> = new Map(
   [
-    { name: 'chat_completions', method: 'POST' as const, path: '/v1/chat/completions', adapter: openaiAdapter },
+    {
+      name: 'chat_completions',
+      method: 'POST' as const,
+      path: '/v1/chat/completions',
+      adapter: openaiAdapter,
+    },
     { name: 'messages', method: 'POST' as const, path: '/v1/messages', adapter: anthropicAdapter },
   ].map((spec) => [spec.path, spec]),
 );

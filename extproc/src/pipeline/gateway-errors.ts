@@ -13,7 +13,11 @@ export const GATEWAY_ERRORS = {
   invalid_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error' },
   provider_not_configured: { status: 503, openai: 'server_error', anthropic: 'api_error' },
   method_not_allowed: { status: 405, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
-  unsupported_media_type: { status: 415, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  unsupported_media_type: {
+    status: 415,
+    openai: 'invalid_request_error',
+    anthropic: 'invalid_request_error',
+  },
   request_too_large: { status: 413, openai: 'invalid_request_error', anthropic: 'request_too_large' },
   empty_body: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   invalid_utf8: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },

@@ -3,15 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ExtprocConfig } from '../config.js';
 import {
-  type HeaderChanges,
-  Headers,
-  PASS_THROUGH_MODE,
-  type ProcessingResponse,
   continueRequestBody,
   continueRequestHeaders,
   continueResponseBody,
   continueResponseHeaders,
+  type HeaderChanges,
+  Headers,
   immediateResponse,
+  PASS_THROUGH_MODE,
+  type ProcessingResponse,
 } from '../grpc/envoy-messages.js';
 import type { HttpBody__Output } from '../grpc/gen/envoy/service/ext_proc/v3/HttpBody.js';
 import type { HttpHeaders__Output } from '../grpc/gen/envoy/service/ext_proc/v3/HttpHeaders.js';
@@ -29,7 +29,12 @@ import {
   type StreamObserver,
   type Usage,
 } from '../providers/types.js';
-import { type GatewayIdentity, type GatewayKeyStore, presentedKey, providerCredentialHeaders } from './auth.js';
+import {
+  type GatewayIdentity,
+  type GatewayKeyStore,
+  presentedKey,
+  providerCredentialHeaders,
+} from './auth.js';
 import { type EndpointSpec, findEndpoint, normalisePath, providerFromHeaders } from './endpoints.js';
 import { type GatewayErrorCode, renderGatewayError } from './gateway-errors.js';
 
@@ -125,7 +130,10 @@ export class StreamContext {
     const key = presentedKey(headers);
     if (!key) {
       const where = this.provider === 'openai' ? 'an Authorization: Bearer header' : 'an x-api-key header';
-      return this.reject('missing_api_key', `No gateway API key provided. Send your AgentCostControl key in ${where}.`);
+      return this.reject(
+        'missing_api_key',
+        `No gateway API key provided. Send your AgentCostControl key in ${where}.`,
+      );
     }
     this.identity = this.deps.keys.resolve(key);
     if (!this.identity) {
@@ -162,7 +170,8 @@ export class StreamContext {
     }
     const contentLength = Number(headers.get('content-length') ?? 0);
     if (contentLength > this.deps.config.maxRequestBytes) return this.rejectTooLarge(contentLength);
-    if (message.end_of_stream) return this.reject('empty_body', 'The request body is empty; a JSON object is required.');
+    if (message.end_of_stream)
+      return this.reject('empty_body', 'The request body is empty; a JSON object is required.');
 
     // Usage lives in response bodies: they must reach us uncompressed.
     changes.set?.push(['accept-encoding', 'identity']);
@@ -173,7 +182,8 @@ export class StreamContext {
   private onRequestBody(message: HttpBody__Output): ProcessingResponse {
     if (!this.endpoint) return continueRequestBody();
     const body = message.body;
-    if (body.length === 0) return this.reject('empty_body', 'The request body is empty; a JSON object is required.');
+    if (body.length === 0)
+      return this.reject('empty_body', 'The request body is empty; a JSON object is required.');
     if (body.length > this.deps.config.maxRequestBytes) return this.rejectTooLarge(body.length);
 
     let text: string;
@@ -194,7 +204,10 @@ export class StreamContext {
       if (error instanceof RequestError) return this.rejectRequestError(error);
       throw error;
     }
-    if (this.deps.config.denyUnpricedModels && !this.deps.pricer.unitPrices(this.provider, this.request.model)) {
+    if (
+      this.deps.config.denyUnpricedModels &&
+      !this.deps.pricer.unitPrices(this.provider, this.request.model)
+    ) {
       return this.reject(
         'unpriced_model',
         `The model '${this.request.model}' has no known price, and this gateway refuses unpriced models.`,
@@ -263,7 +276,10 @@ export class StreamContext {
       return handler();
     } catch (error) {
       this.deps.metrics.internalErrors.inc({ phase });
-      this.deps.log.error({ err: error, requestId: this.requestId, phase }, 'response phase failed; passing through');
+      this.deps.log.error(
+        { err: error, requestId: this.requestId, phase },
+        'response phase failed; passing through',
+      );
       return phase === 'response_headers' ? continueResponseHeaders() : continueResponseBody();
     }
   }
@@ -300,7 +316,10 @@ export class StreamContext {
         metrics.costUsd.inc({ provider: this.provider, model: modelLabel }, quote.costUsd);
       } else {
         metrics.unpriced.inc({ provider: this.provider, model: modelLabel });
-        log.warn({ requestId: this.requestId, provider: this.provider, model }, 'no price known for model: spend not counted');
+        log.warn(
+          { requestId: this.requestId, provider: this.provider, model },
+          'no price known for model: spend not counted',
+        );
       }
     } else if (this.decision === 'forwarded' && this.status >= 200 && this.status < 300) {
       metrics.usageMissing.inc({ provider: this.provider, reason: outcome });

@@ -115,5 +115,11 @@ export interface ProviderAdapter {
   summariseJsonResponse(body: unknown): JsonResponseSummary;
   createStreamObserver(options: { stripInjectedUsage: boolean }): StreamObserver;
   /** Error body in this provider's shape. */
-  errorBody(error: { status: number; type: string; message: string; param?: string | null; code?: string | null }): string;
+  errorBody(error: {
+    status: number;
+    type: string;
+    message: string;
+    param?: string | null;
+    code?: string | null;
+  }): string;
 }

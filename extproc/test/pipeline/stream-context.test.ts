@@ -21,27 +21,47 @@ function makeContext(env: Record<string, string> = {}) {
   });
   const metrics = new ExtprocMetrics({ defaultMetrics: false });
   const records: RequestRecord[] = [];
-  const deps = { config, keys: new StaticKeyStore(config.bootstrapKeys), pricer: createPricer(), metrics, log: pino({ level: 'silent' }) };
+  const deps = {
+    config,
+    keys: new StaticKeyStore(config.bootstrapKeys),
+    pricer: createPricer(),
+    metrics,
+    log: pino({ level: 'silent' }),
+  };
   const context = new StreamContext(deps, (record) => records.push(record));
   return { context, records, metrics };
 }
 
-async function metricValue(metric: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> }, labels: object) {
+async function metricValue(
+  metric: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> },
+  labels: object,
+) {
   const { values } = await metric.get();
   return values.find((v) => JSON.stringify(v.labels) === JSON.stringify(labels))?.value;
 }
 
 function headerMap(headers: Record<string, string>) {
   return {
-    headers: Object.entries(headers).map(([key, value]) => ({ key, value: '', raw_value: Buffer.from(value) })),
+    headers: Object.entries(headers).map(([key, value]) => ({
+      key,
+      value: '',
+      raw_value: Buffer.from(value),
+    })),
   };
 }
 
 function requestHeaders(headers: Record<string, string>, endOfStream = false): ProcessingRequest__Output {
-  return { request: 'request_headers', request_headers: { headers: headerMap(headers), end_of_stream: endOfStream } } as never;
+  return {
+    request: 'request_headers',
+    request_headers: { headers: headerMap(headers), end_of_stream: endOfStream },
+  } as never;
 }
 
-function body(kind: 'request_body' | 'response_body', bytes: Buffer | string, endOfStream = true): ProcessingRequest__Output {
+function body(
+  kind: 'request_body' | 'response_body',
+  bytes: Buffer | string,
+  endOfStream = true,
+): ProcessingRequest__Output {
   return {
     request: kind,
     [kind]: { body: Buffer.from(bytes), end_of_stream: endOfStream, end_of_stream_without_message: false },
@@ -49,7 +69,10 @@ function body(kind: 'request_body' | 'response_body', bytes: Buffer | string, en
 }
 
 function responseHeaders(headers: Record<string, string>): ProcessingRequest__Output {
-  return { request: 'response_headers', response_headers: { headers: headerMap(headers), end_of_stream: false } } as never;
+  return {
+    request: 'response_headers',
+    response_headers: { headers: headerMap(headers), end_of_stream: false },
+  } as never;
 }
 
 const openaiHeaders = {
@@ -67,15 +90,24 @@ function immediate(response: ProcessingResponse) {
     status: (reply.status as { code: number }).code,
     json: JSON.parse(Buffer.from(reply.body as Buffer).toString('utf8')),
     headers: Object.fromEntries(
-      (reply.headers?.set_headers ?? []).map((h) => [h.header?.key, Buffer.from(h.header?.raw_value as Buffer).toString()]),
+      (reply.headers?.set_headers ?? []).map((h) => [
+        h.header?.key,
+        Buffer.from(h.header?.raw_value as Buffer).toString(),
+      ]),
     ),
   };
 }
 
-function setHeaders(response: ProcessingResponse, phase: 'request_headers' | 'request_body' | 'response_headers') {
+function setHeaders(
+  response: ProcessingResponse,
+  phase: 'request_headers' | 'request_body' | 'response_headers',
+) {
   const mutation = response[phase]?.response?.header_mutation;
   return Object.fromEntries(
-    (mutation?.set_headers ?? []).map((h) => [h.header?.key, Buffer.from(h.header?.raw_value as Buffer).toString()]),
+    (mutation?.set_headers ?? []).map((h) => [
+      h.header?.key,
+      Buffer.from(h.header?.raw_value as Buffer).toString(),
+    ]),
   );
 }
 
@@ -93,7 +125,12 @@ describe('StreamContext request phase', () => {
   it('uses x-api-key for Anthropic and answers auth failures in the Anthropic shape', () => {
     const { context, records } = makeContext();
     const reply = context.handle(
-      requestHeaders({ ':method': 'POST', ':path': '/v1/messages', 'content-type': 'application/json', 'x-api-key': 'wrong-key-123456789' }),
+      requestHeaders({
+        ':method': 'POST',
+        ':path': '/v1/messages',
+        'content-type': 'application/json',
+        'x-api-key': 'wrong-key-123456789',
+      }),
     );
     const answer = immediate(reply);
     expect(answer.status).toBe(401);
@@ -128,7 +165,11 @@ describe('StreamContext request phase', () => {
     ['empty body', Buffer.alloc(0), 'empty_body'],
     ['malformed JSON', Buffer.from('{"model":'), 'malformed_json'],
     ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 'invalid_utf8'],
-    ['body over the limit', Buffer.from(JSON.stringify({ model: 'x', messages: [], pad: 'a'.repeat(5000) })), 'request_too_large'],
+    [
+      'body over the limit',
+      Buffer.from(JSON.stringify({ model: 'x', messages: [], pad: 'a'.repeat(5000) })),
+      'request_too_large',
+    ],
   ])('rejects %s in the body phase with a clear OpenAI error', (_name, bytes, code) => {
     const { context } = makeContext();
     context.handle(requestHeaders(openaiHeaders));
@@ -140,7 +181,9 @@ describe('StreamContext request phase', () => {
   it('rejects a wrong request shape with the offending param', () => {
     const { context } = makeContext();
     context.handle(requestHeaders(openaiHeaders));
-    const answer = immediate(context.handle(body('request_body', JSON.stringify({ model: 'gpt-4o-mini', messages: 'hi' }))));
+    const answer = immediate(
+      context.handle(body('request_body', JSON.stringify({ model: 'gpt-4o-mini', messages: 'hi' }))),
+    );
     expect(answer.status).toBe(400);
     expect(answer.json.error.param).toBe('messages');
   });
@@ -156,10 +199,15 @@ describe('StreamContext request phase', () => {
   });
 
   it('refuses unpriced models only when configured to', () => {
-    const request = JSON.stringify({ model: 'no-such-model-xyz', messages: [{ role: 'user', content: 'hi' }] });
+    const request = JSON.stringify({
+      model: 'no-such-model-xyz',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const strict = makeContext({ ACC_DENY_UNPRICED_MODELS: 'true' });
     strict.context.handle(requestHeaders(openaiHeaders));
-    expect(immediate(strict.context.handle(body('request_body', request))).json.error.code).toBe('unpriced_model');
+    expect(immediate(strict.context.handle(body('request_body', request))).json.error.code).toBe(
+      'unpriced_model',
+    );
     const lenient = makeContext();
     lenient.context.handle(requestHeaders(openaiHeaders));
     expect(lenient.context.handle(body('request_body', request)).immediate_response).toBeUndefined();
@@ -167,7 +215,9 @@ describe('StreamContext request phase', () => {
 
   it('passes unknown paths through with provider credentials and no body processing', () => {
     const { context } = makeContext();
-    const reply = context.handle(requestHeaders({ ...openaiHeaders, ':method': 'GET', ':path': '/v1/models' }, true));
+    const reply = context.handle(
+      requestHeaders({ ...openaiHeaders, ':method': 'GET', ':path': '/v1/models' }, true),
+    );
     expect(reply.mode_override).toMatchObject({ request_body_mode: 'NONE', response_body_mode: 'NONE' });
     expect(setHeaders(reply, 'request_headers').authorization).toBe('Bearer sk-provider-openai');
   });
@@ -175,7 +225,9 @@ describe('StreamContext request phase', () => {
   it('strips a client-sent upstream cluster header and recomputes the route', () => {
     const { context } = makeContext();
     const reply = context.handle(requestHeaders({ ...openaiHeaders, 'x-acc-upstream-cluster': 'anthropic' }));
-    expect(reply.request_headers?.response?.header_mutation?.remove_headers).toContain('x-acc-upstream-cluster');
+    expect(reply.request_headers?.response?.header_mutation?.remove_headers).toContain(
+      'x-acc-upstream-cluster',
+    );
     expect(reply.request_headers?.response?.clear_route_cache).toBe(true);
   });
 });
@@ -184,18 +236,33 @@ describe('StreamContext response phase', () => {
   it('accounts a JSON response split over several chunks exactly', async () => {
     const { context, records, metrics } = makeContext();
     context.handle(requestHeaders(openaiHeaders));
-    context.handle(body('request_body', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })));
-    const headersReply = context.handle(responseHeaders({ ':status': '200', 'content-type': 'application/json' }));
+    context.handle(
+      body(
+        'request_body',
+        JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      ),
+    );
+    const headersReply = context.handle(
+      responseHeaders({ ':status': '200', 'content-type': 'application/json' }),
+    );
     expect(setHeaders(headersReply, 'response_headers')['x-acc-request-id']).toBe('req-1');
     const response = JSON.stringify({
       id: 'chatcmpl-1',
       object: 'chat.completion',
       model: 'gpt-4o-mini-2024-07-18',
       choices: [],
-      usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200, prompt_tokens_details: { cached_tokens: 400 } },
+      usage: {
+        prompt_tokens: 1000,
+        completion_tokens: 200,
+        total_tokens: 1200,
+        prompt_tokens_details: { cached_tokens: 400 },
+      },
     });
     const mid = Math.floor(response.length / 2);
-    expect(context.handle(body('response_body', response.slice(0, mid), false)).response_body?.response?.body_mutation).toBeUndefined();
+    expect(
+      context.handle(body('response_body', response.slice(0, mid), false)).response_body?.response
+        ?.body_mutation,
+    ).toBeUndefined();
     context.handle(body('response_body', response.slice(mid), true));
     expect(records).toHaveLength(1);
     const [record] = records;
@@ -211,22 +278,50 @@ describe('StreamContext response phase', () => {
     const model = 'gpt-4o-mini-2024-07-18';
     expect(await metricValue(metrics.tokens, { provider: 'openai', model, type: 'input' })).toBe(1000);
     expect(await metricValue(metrics.tokens, { provider: 'openai', model, type: 'cached_input' })).toBe(400);
-    expect(await metricValue(metrics.costUsd, { provider: 'openai', model })).toBeCloseTo(record?.costUsd as number, 12);
+    expect(await metricValue(metrics.costUsd, { provider: 'openai', model })).toBeCloseTo(
+      record?.costUsd as number,
+      12,
+    );
   });
 
   it('records a stream cut off by the client as client_closed with the usage known so far', () => {
     const { context, records } = makeContext();
-    context.handle(requestHeaders({ ...openaiHeaders, ':path': '/v1/messages', authorization: '', 'x-api-key': GATEWAY_KEY }));
     context.handle(
-      body('request_body', JSON.stringify({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] })),
+      requestHeaders({
+        ...openaiHeaders,
+        ':path': '/v1/messages',
+        authorization: '',
+        'x-api-key': GATEWAY_KEY,
+      }),
+    );
+    context.handle(
+      body(
+        'request_body',
+        JSON.stringify({
+          model: 'claude-3-5-haiku-20241022',
+          max_tokens: 50,
+          stream: true,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      ),
     );
     context.handle(responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }));
     const start = {
       type: 'message_start',
-      message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', content: [], usage: { input_tokens: 30, output_tokens: 1 } },
+      message: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-3-5-haiku-20241022',
+        content: [],
+        usage: { input_tokens: 30, output_tokens: 1 },
+      },
     };
     context.handle(body('response_body', `event: message_start\ndata: ${JSON.stringify(start)}\n\n`, false));
     context.close();
-    expect(records[0]).toMatchObject({ outcome: 'client_closed', usage: { inputTokens: 30, outputTokens: 1 } });
+    expect(records[0]).toMatchObject({
+      outcome: 'client_closed',
+      usage: { inputTokens: 30, outputTokens: 1 },
+    });
   });
 });

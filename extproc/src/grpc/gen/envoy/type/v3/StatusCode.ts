@@ -54,6 +54,6 @@ export type StatusCode =
   | 'ServiceUnavailable'
   | 503
   | 'GatewayTimeout'
-  | 504
+  | 504;
 
-export type StatusCode__Output = typeof StatusCode[keyof typeof StatusCode]
+export type StatusCode__Output = (typeof StatusCode)[keyof typeof StatusCode];

@@ -1,10 +1,9 @@
 // Original file: protos/grpc/health/v1/health.proto
 
-
 export interface HealthCheckRequest {
-  'service'?: (string);
+  service?: string;
 }
 
 export interface HealthCheckRequest__Output {
-  'service': (string);
+  service: string;
 }

@@ -1,6 +1,5 @@
 // Original file: protos/grpc/health/v1/health.proto
 
-
 // Original file: protos/grpc/health/v1/health.proto
 
 export const _grpc_health_v1_HealthCheckResponse_ServingStatus = {
@@ -18,14 +17,15 @@ export type _grpc_health_v1_HealthCheckResponse_ServingStatus =
   | 'NOT_SERVING'
   | 2
   | 'SERVICE_UNKNOWN'
-  | 3
+  | 3;
 
-export type _grpc_health_v1_HealthCheckResponse_ServingStatus__Output = typeof _grpc_health_v1_HealthCheckResponse_ServingStatus[keyof typeof _grpc_health_v1_HealthCheckResponse_ServingStatus]
+export type _grpc_health_v1_HealthCheckResponse_ServingStatus__Output =
+  (typeof _grpc_health_v1_HealthCheckResponse_ServingStatus)[keyof typeof _grpc_health_v1_HealthCheckResponse_ServingStatus];
 
 export interface HealthCheckResponse {
-  'status'?: (_grpc_health_v1_HealthCheckResponse_ServingStatus);
+  status?: _grpc_health_v1_HealthCheckResponse_ServingStatus;
 }
 
 export interface HealthCheckResponse__Output {
-  'status': (_grpc_health_v1_HealthCheckResponse_ServingStatus__Output);
+  status: _grpc_health_v1_HealthCheckResponse_ServingStatus__Output;
 }

@@ -1,6 +1,5 @@
 // Original file: protos/envoy/extensions/filters/http/ext_proc/v3/processing_mode.proto
 
-
 // Original file: protos/envoy/extensions/filters/http/ext_proc/v3/processing_mode.proto
 
 export const _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode = {
@@ -24,9 +23,10 @@ export type _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMo
   | 'FULL_DUPLEX_STREAMED'
   | 4
   | 'GRPC'
-  | 5
+  | 5;
 
-export type _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output = typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode[keyof typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode]
+export type _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output =
+  (typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode)[keyof typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode];
 
 // Original file: protos/envoy/extensions/filters/http/ext_proc/v3/processing_mode.proto
 
@@ -42,24 +42,25 @@ export type _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSend
   | 'SEND'
   | 1
   | 'SKIP'
-  | 2
+  | 2;
 
-export type _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output = typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode[keyof typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode]
+export type _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output =
+  (typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode)[keyof typeof _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode];
 
 export interface ProcessingMode {
-  'request_header_mode'?: (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode);
-  'response_header_mode'?: (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode);
-  'request_body_mode'?: (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode);
-  'response_body_mode'?: (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode);
-  'request_trailer_mode'?: (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode);
-  'response_trailer_mode'?: (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode);
+  request_header_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode;
+  response_header_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode;
+  request_body_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode;
+  response_body_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode;
+  request_trailer_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode;
+  response_trailer_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode;
 }
 
 export interface ProcessingMode__Output {
-  'request_header_mode': (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output);
-  'response_header_mode': (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output);
-  'request_body_mode': (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output);
-  'response_body_mode': (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output);
-  'request_trailer_mode': (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output);
-  'response_trailer_mode': (_envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output);
+  request_header_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output;
+  response_header_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output;
+  request_body_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output;
+  response_body_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output;
+  request_trailer_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output;
+  response_trailer_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_HeaderSendMode__Output;
 }

@@ -1,0 +1,32 @@
+// The launcher's own settings (Envoy side); extproc's are validated by extproc's loadExtprocConfig.
+import { ConfigError, parseBoolean, parseInteger } from '@acc/extproc';
+
+export interface LauncherConfig {
+  host: string;
+  port: number;
+  adminPort: number;
+  failOpen: boolean;
+  messageTimeoutMs: number;
+  envoyConcurrency: number;
+  accessLog: boolean;
+  upstreams: { openai: string; anthropic: string };
+}
+
+export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
+  const host = env.ACC_HOST?.trim() || '127.0.0.1';
+  if (!/^[\w.:-]+$/.test(host))
+    throw new ConfigError(`ACC_HOST must be an IP address or host name, got "${host}"`);
+  return {
+    host,
+    port: parseInteger(env, 'ACC_PORT', 10000, 1, 65535),
+    adminPort: parseInteger(env, 'ACC_ADMIN_PORT', 9901, 1, 65535),
+    failOpen: parseBoolean(env, 'ACC_FAIL_OPEN', false),
+    messageTimeoutMs: parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000),
+    envoyConcurrency: parseInteger(env, 'ACC_ENVOY_CONCURRENCY', 2, 1, 256),
+    accessLog: parseBoolean(env, 'ACC_ACCESS_LOG', false),
+    upstreams: {
+      openai: env.ACC_OPENAI_BASE_URL?.trim() || 'https://api.openai.com',
+      anthropic: env.ACC_ANTHROPIC_BASE_URL?.trim() || 'https://api.anthropic.com',
+    },
+  };
+}

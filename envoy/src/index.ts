@@ -1,0 +1,3 @@
+export * from './bootstrap.js';
+export * from './install.js';
+export * from './process.js';
