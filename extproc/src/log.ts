@@ -22,12 +22,32 @@ const REDACT_PATHS = [
   '*.prompt',
 ];
 
-export function createLogger(level: string, name = 'extproc'): Logger {
+const ERROR_LEVEL = 50;
+
+export interface LoggerOptions {
+  name?: string;
+  /** Called for every error-level entry that carries an `err` (e.g. to forward it to Sentry). */
+  onError?: (error: unknown, message: string | undefined) => void;
+}
+
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
+  const { onError } = options;
   return pino({
-    name,
+    name: options.name ?? 'extproc',
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    hooks: onError
+      ? {
+          logMethod(args, method, levelValue) {
+            const [first, second] = args as unknown[];
+            if (levelValue >= ERROR_LEVEL && first && typeof first === 'object' && 'err' in first) {
+              onError((first as { err: unknown }).err, typeof second === 'string' ? second : undefined);
+            }
+            method.apply(this, args);
+          },
+        }
+      : undefined,
   });
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Command-line entry: configuration from the environment, graceful shutdown on SIGTERM/SIGINT.
+import { initErrorReporting } from './error-reporting.js';
 import { ConfigError, loadExtprocConfig, startExtproc } from './index.js';
+import { createLogger } from './log.js';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadExtprocConfig>;
@@ -13,8 +15,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const extproc = await startExtproc(config);
-  const { log } = extproc;
+  const onError = initErrorReporting();
+  const log = createLogger(config.logLevel, { onError });
+  if (onError) log.info('reporting errors to Sentry');
+  const extproc = await startExtproc(config, { logger: log });
 
   // One bad request must never take the gateway down: log, count, keep serving.
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));

@@ -1,6 +1,6 @@
 // A whole gateway for end-to-end tests: the fake upstream, our extproc (in this process, so its spend records can
 // be read directly) and a real Envoy from the pinned wheel, all on fresh loopback ports.
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { renderBootstrap } from '../../../envoy/src/bootstrap.js';
 import { ensureEnvoy } from '../../../envoy/src/install.js';
 import { freePort, type RunningEnvoy, startEnvoy } from '../../../envoy/src/process.js';
@@ -16,6 +16,8 @@ export interface GatewayOptions {
   maxRequestBytes?: number;
   messageTimeoutMs?: number;
   extprocEnv?: Record<string, string>;
+  /** extproc's logger; silent by default. */
+  logger?: Logger;
 }
 
 export interface Gateway {
@@ -51,7 +53,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const records: RequestRecord[] = [];
   const extproc = await startExtproc(config, {
     onRecord: (record) => records.push(record),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     defaultMetrics: false,
   });
   const envoy = await startEnvoy({

@@ -1,0 +1,27 @@
+// Sentry, only when SENTRY_DSN is set. Nothing request-specific is sent: no headers, bodies, prompts or keys
+// (no default integrations, no data collection, only the error itself is captured).
+import * as Sentry from '@sentry/node';
+
+export function initErrorReporting(
+  env: NodeJS.ProcessEnv = process.env,
+): ((error: unknown, message?: string) => void) | undefined {
+  const dsn = env.SENTRY_DSN?.trim();
+  if (!dsn) return undefined;
+  Sentry.init({
+    dsn,
+    environment: env.SENTRY_ENVIRONMENT?.trim() || 'production',
+    // No automatic instrumentation: nothing about requests is collected, only errors we capture explicitly.
+    defaultIntegrations: false,
+    dataCollection: {
+      userInfo: false,
+      cookies: false,
+      httpHeaders: false,
+      httpBodies: [],
+      urlQueryParams: false,
+    },
+    tracesSampleRate: 0,
+  });
+  return (error, message) => {
+    Sentry.captureException(error, message ? { extra: { message } } : undefined);
+  };
+}
