@@ -4,7 +4,8 @@
  *   client ──► listener (HCM) ──► [envoy.filters.http.ext_proc → acc_extproc] ──► router ──► openai | anthropic
  *
  * Routing: `x-acc-upstream-cluster` (set by our ext_proc, which strips client copies) picks the cluster when present;
- * otherwise a request carrying `x-api-key` or `anthropic-version` goes to `anthropic`, everything else to `openai`.
+ * then `/v1/chat/completions` goes to `openai` and `/v1/messages[/…]` to `anthropic` by path; any other path carrying
+ * `x-api-key` or `anthropic-version` goes to `anthropic`, everything else to `openai`.
  *
  * Every response (upstream or Envoy's own local reply) carries `x-acc-request-id` = the request's `x-request-id`.
  * Envoy's own error replies are JSON in the caller's API shape (OpenAI or Anthropic), see `localReplyConfig()`.
@@ -440,12 +441,13 @@ function providerCluster(
 // ---------------------------------------------------------------------------------------------------------------
 // Routes
 
-function routeAction(cluster: string, up: ParsedUpstream | null) {
+/** `matched` is the part of the path the route matched: prefix_rewrite replaces exactly that part. */
+function routeAction(cluster: string, up: ParsedUpstream | null, matched = '/') {
   return {
     cluster,
     timeout: '0s', // no route timeout: SSE streams can run for minutes (stream idle timeout still applies)
     auto_host_rewrite: true,
-    ...(up !== null && up.pathPrefix !== '' ? { prefix_rewrite: `${up.pathPrefix}/` } : {}),
+    ...(up !== null && up.pathPrefix !== '' ? { prefix_rewrite: `${up.pathPrefix}${matched}` } : {}),
   };
 }
 
@@ -474,6 +476,18 @@ function routes(openai: ParsedUpstream, anthropic: ParsedUpstream, clusterHeader
     });
   }
   r.push(
+    // The two endpoints extproc understands are routed by path first, so the upstream always matches the provider
+    // whose credential extproc put on the request, whatever headers the client sent.
+    {
+      name: 'openai_chat_completions',
+      match: { path: '/v1/chat/completions' },
+      route: routeAction(CLUSTER_OPENAI, openai, '/v1/chat/completions'),
+    },
+    {
+      name: 'anthropic_messages',
+      match: { path_separated_prefix: '/v1/messages' },
+      route: routeAction(CLUSTER_ANTHROPIC, anthropic, '/v1/messages'),
+    },
     {
       name: 'anthropic_by_api_key',
       match: { prefix: '/', headers: [{ name: 'x-api-key', present_match: true }] },

@@ -75,6 +75,8 @@ describe('renderBootstrap', () => {
     expect(cfg.static_resources.clusters.map((c: Json) => c.name)).toEqual(['openai', 'anthropic']);
     const routes = hcm.route_config.virtual_hosts[0].routes;
     expect(routes.map((r: Json) => r.name)).toEqual([
+      'openai_chat_completions',
+      'anthropic_messages',
       'anthropic_by_api_key',
       'anthropic_by_version',
       'openai_default',

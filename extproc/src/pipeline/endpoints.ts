@@ -24,12 +24,10 @@ const ENDPOINTS: ReadonlyMap<string, EndpointSpec> = new Map(
   ].map((spec) => [spec.path, spec]),
 );
 
-/** Path without query string or trailing slash, the way the table is keyed. */
+/** Path without its query string: exactly what Envoy's path routes match, so both agree on the provider. */
 export function normalisePath(rawPath: string): string {
   const query = rawPath.indexOf('?');
-  let path = query === -1 ? rawPath : rawPath.slice(0, query);
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  return path;
+  return query === -1 ? rawPath : rawPath.slice(0, query);
 }
 
 export function findEndpoint(path: string): EndpointSpec | undefined {

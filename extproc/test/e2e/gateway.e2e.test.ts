@@ -244,6 +244,36 @@ describe('OpenAI chat completions through Envoy', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
+  it('routes by path, so a provider key never reaches the other provider whatever headers the client sends', async () => {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': GATEWAY_KEY,
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(chat),
+    });
+    expect(response.status).toBe(200);
+    await readAll(response);
+    const messages = await fetch(`${gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'claude-3-5-haiku-20241022',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    await readAll(messages);
+    const [toOpenAI, toAnthropic] = gateway.upstream.interactions;
+    expect(toOpenAI?.headers.authorization).toBe(`Bearer ${OPENAI_PROVIDER_KEY}`);
+    expect(toOpenAI?.headers['x-api-key']).toBeUndefined();
+    expect(toAnthropic?.path).toBe('/v1/messages');
+    expect(toAnthropic?.headers['x-api-key']).toBe(ANTHROPIC_PROVIDER_KEY);
+    expect(toAnthropic?.headers.authorization).toBeUndefined();
+  });
+
   it('other paths pass through with the provider key and a request id', async () => {
     const response = await fetch(`${gateway.url}/v1/models`, {
       headers: { authorization: `Bearer ${GATEWAY_KEY}` },

@@ -5,7 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../envoy/src/process.js';
-import { type RunningExtproc, loadExtprocConfig, startExtproc } from '../../src/index.js';
+import { loadExtprocConfig, type RunningExtproc, startExtproc } from '../../src/index.js';
 import { GATEWAY_KEY, type Gateway, OPENAI_PROVIDER_KEY, startGateway } from './gateway-harness.js';
 
 describe('health', () => {
@@ -14,7 +14,11 @@ describe('health', () => {
   beforeAll(async () => {
     grpcPort = await freePort();
     extproc = await startExtproc(
-      loadExtprocConfig({ ACC_EXTPROC_PORT: String(grpcPort), ACC_METRICS_PORT: '0', ACC_BOOTSTRAP_KEY: GATEWAY_KEY }),
+      loadExtprocConfig({
+        ACC_EXTPROC_PORT: String(grpcPort),
+        ACC_METRICS_PORT: '0',
+        ACC_BOOTSTRAP_KEY: GATEWAY_KEY,
+      }),
       { logger: pino({ level: 'silent' }), defaultMetrics: false },
     );
   });
@@ -39,7 +43,9 @@ describe('health', () => {
     };
     const client = new health.health.v1.Health(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     const status = await new Promise<{ status: string }>((resolve, reject) =>
-      client.Check({ service: '' }, (error: Error | null, reply: { status: string }) => (error ? reject(error) : resolve(reply))),
+      client.Check({ service: '' }, (error: Error | null, reply: { status: string }) =>
+        error ? reject(error) : resolve(reply),
+      ),
     );
     client.close();
     expect(status.status).toBe('SERVING');
@@ -66,7 +72,10 @@ describe('logs', () => {
     await gateway.waitForRecords(1);
     const wrong = await fetch(`${gateway.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: 'Bearer acc-wrong-key-that-must-not-be-logged', 'content-type': 'application/json' },
+      headers: {
+        authorization: 'Bearer acc-wrong-key-that-must-not-be-logged',
+        'content-type': 'application/json',
+      },
       body: '{}',
     });
     await wrong.arrayBuffer();
@@ -75,7 +84,12 @@ describe('logs', () => {
     const text = lines.join('');
     expect(text).toContain('request finished');
     expect(text).toContain('no price known for model');
-    for (const secret of [GATEWAY_KEY, OPENAI_PROVIDER_KEY, 'nightingale', 'acc-wrong-key-that-must-not-be-logged']) {
+    for (const secret of [
+      GATEWAY_KEY,
+      OPENAI_PROVIDER_KEY,
+      'nightingale',
+      'acc-wrong-key-that-must-not-be-logged',
+    ]) {
       expect(text).not.toContain(secret);
     }
   });
