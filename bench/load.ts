@@ -8,7 +8,7 @@
 //            when nothing is queued in front of it).
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { type RequestSpec, type ScenarioName, SCENARIOS, type Setup, requestSpec } from './scenarios.js';
+import { type RequestSpec, requestSpec, SCENARIOS, type ScenarioName, type Setup } from './scenarios.js';
 import { type Dist, distribution } from './stats.js';
 
 export interface LoadJob {
@@ -73,7 +73,12 @@ async function once(pool: Pool, spec: RequestSpec, terminator: string, rec: Reco
   let tail = '';
   let errorBody = '';
   try {
-    const res = await pool.request({ path: spec.path, method: 'POST', headers: spec.headers, body: spec.body });
+    const res = await pool.request({
+      path: spec.path,
+      method: 'POST',
+      headers: spec.headers,
+      body: spec.body,
+    });
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       if (ttfb < 0) ttfb = performance.now() - t0;
       bytes += chunk.length;
@@ -176,7 +181,12 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (job: LoadJob) => {
   runJob(job, (phase) => send({ type: 'phase', id: job.id, phase })).then(
     (result) => send({ type: 'result', id: job.id, result }),
-    (err: unknown) => send({ type: 'error', id: job.id, message: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) =>
+      send({
+        type: 'error',
+        id: job.id,
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      }),
   );
 });
 send({ type: 'ready' });

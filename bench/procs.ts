@@ -19,9 +19,9 @@ export function track(name: string, pid: number, stop: () => Promise<void>): voi
   tracked.push({ name, pid, stop });
 }
 
+/** Reverse start order: clients before the servers they talk to, so nothing logs spurious connection errors. */
 export async function stopAll(): Promise<void> {
-  const all = tracked.splice(0).reverse();
-  await Promise.all(all.map((t) => t.stop().catch(() => killNow(t.pid))));
+  for (const t of tracked.splice(0).reverse()) await t.stop().catch(() => killNow(t.pid));
 }
 
 /** Last resort from a synchronous 'exit' handler: nothing async can run there. */
@@ -55,7 +55,7 @@ interface NodeChild {
   exitInfo: () => string | null;
 }
 
-function superviseNode(name: string, child: ChildProcess): NodeChild {
+function superviseNode(name: string, child: ChildProcess, graceMs = 3000): NodeChild {
   const output = new Tail();
   child.stdout?.setEncoding('utf8').on('data', (d: string) => output.append(d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => output.append(d));
@@ -70,14 +70,19 @@ function superviseNode(name: string, child: ChildProcess): NodeChild {
   track(name, child.pid, async () => {
     if (exit !== null) return;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
   });
   return { child, output, exitInfo: () => exit };
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>, dead: () => string | null): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | null>,
+  dead: () => string | null,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const gone = dead();
@@ -145,7 +150,8 @@ export async function startExtprocProcess(root: string, nodeArgs: string[]): Pro
       ACC_LOG_LEVEL: 'warn',
     },
   });
-  const node = superviseNode('extproc', child);
+  // extproc drains its streams on SIGTERM (and only a clean exit writes a --cpu-prof profile): give it time.
+  const node = superviseNode('extproc', child, 10_000);
   await until(
     'extproc',
     30_000,
@@ -194,7 +200,8 @@ export function cpuSeconds(pid: number): number {
 export function memory(pid: number): { rss: number; hwm: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
   } catch {
     return { rss: Number.NaN, hwm: Number.NaN };

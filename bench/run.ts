@@ -21,8 +21,25 @@ import {
   stopAll,
   track,
 } from './procs.js';
-import { type BenchReport, type Params, type RunRecord, formatReport, hasErrors, PROC_NAMES, type ProcName } from './report.js';
-import { PIECES, requestSpec, SCENARIO_NAMES, SCENARIOS, type ScenarioName, type Setup } from './scenarios.js';
+import {
+  type BenchReport,
+  formatReport,
+  hasErrors,
+  type Params,
+  PROC_NAMES,
+  type ProcName,
+  type RunRecord,
+  summarize,
+  TARGETS,
+} from './report.js';
+import {
+  PIECES,
+  requestSpec,
+  SCENARIO_NAMES,
+  SCENARIOS,
+  type ScenarioName,
+  type Setup,
+} from './scenarios.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MESSAGE_TIMEOUT_MS = 1000;
@@ -31,13 +48,17 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer ${min}..${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name} must be an integer ${min}..${max}, got "${raw}"`);
   return n;
 }
 
 function params(): Params {
-  const scenarios = (process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SCENARIO_NAMES]) as ScenarioName[];
-  for (const s of scenarios) if (!SCENARIO_NAMES.includes(s)) throw new Error(`BENCH_SCENARIOS: unknown scenario "${s}"`);
+  const scenarios = (process.env.BENCH_SCENARIOS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) ?? [...SCENARIO_NAMES]) as ScenarioName[];
+  for (const s of scenarios)
+    if (!SCENARIO_NAMES.includes(s)) throw new Error(`BENCH_SCENARIOS: unknown scenario "${s}"`);
   return {
     concurrency: envInt('BENCH_CONCURRENCY', 50, 1, 1000),
     seconds: envInt('BENCH_SECONDS', 10, 1, 600),
@@ -64,7 +85,11 @@ const HELP = `usage: tsx bench/run.ts [--json]
 
 function sh(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(cmd, args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return '';
   }
@@ -79,7 +104,12 @@ function commit(): string {
 /** Talks to the forked load generator: one job at a time, phase callbacks at the measured window's edges. */
 class LoadClient {
   private nextId = 1;
-  private pending: { id: number; resolve: (r: LoadResult) => void; reject: (e: Error) => void; onPhase: (p: string) => void } | null = null;
+  private pending: {
+    id: number;
+    resolve: (r: LoadResult) => void;
+    reject: (e: Error) => void;
+    onPhase: (p: string) => void;
+  } | null = null;
 
   constructor(private readonly node: ReturnType<typeof forkLoadGenerator>) {
     node.child.on('message', (m: ChildMessage) => {
@@ -89,11 +119,18 @@ class LoadClient {
       else if (m.type === 'result') p.resolve(m.result);
       else p.reject(new Error(`load generator: ${m.message}`));
     });
-    node.child.on('exit', () => this.pending?.reject(new Error(`load generator exited\n${node.output.get()}`)));
+    node.child.on('exit', () =>
+      this.pending?.reject(new Error(`load generator exited\n${node.output.get()}`)),
+    );
   }
 
   ready(): Promise<void> {
-    return new Promise((resolve) => this.node.child.once('message', () => resolve()));
+    return new Promise((resolve, reject) => {
+      this.node.child.once('message', () => resolve());
+      this.node.child.once('exit', () =>
+        reject(new Error(`load generator failed to start\n${this.node.output.get()}`)),
+      );
+    });
   }
 
   async run(job: Omit<LoadJob, 'id'>, onPhase: (p: string) => void): Promise<LoadResult> {
@@ -103,7 +140,10 @@ class LoadClient {
     try {
       return await new Promise<LoadResult>((resolve, reject) => {
         this.pending = { id, resolve, reject, onPhase };
-        timer = setTimeout(() => reject(new Error(`load job ${id} did not finish within ${limitMs} ms`)), limitMs);
+        timer = setTimeout(
+          () => reject(new Error(`load job ${id} did not finish within ${limitMs} ms`)),
+          limitMs,
+        );
         this.node.child.send({ ...job, id });
       });
     } finally {
@@ -117,10 +157,16 @@ async function sanityCheck(origins: Record<Setup, string>, scenarios: ScenarioNa
   for (const scenario of scenarios) {
     for (const setup of ['alone', 'full'] as const) {
       const spec = requestSpec(scenario, setup);
-      const res = await fetch(origins[setup] + spec.path, { method: 'POST', headers: spec.headers, body: spec.body });
+      const res = await fetch(origins[setup] + spec.path, {
+        method: 'POST',
+        headers: spec.headers,
+        body: spec.body,
+      });
       const text = await res.text();
       if (res.status !== 200 || !text.includes(SCENARIOS[scenario].terminator)) {
-        throw new Error(`sanity check failed: ${scenario} via ${setup}: HTTP ${res.status}\n${text.slice(0, 500)}`);
+        throw new Error(
+          `sanity check failed: ${scenario} via ${setup}: HTTP ${res.status}\n${text.slice(0, 500)}`,
+        );
       }
     }
   }
@@ -156,7 +202,13 @@ async function main(): Promise<number> {
         extproc:
           setup === 'alone'
             ? null
-            : { host: '127.0.0.1', port: extproc.grpcPort, failureModeAllow: false, messageTimeoutMs: p.messageTimeoutMs, maxMessageTimeoutMs: 10_000 },
+            : {
+                host: '127.0.0.1',
+                port: extproc.grpcPort,
+                failureModeAllow: false,
+                messageTimeoutMs: p.messageTimeoutMs,
+                maxMessageTimeoutMs: 10_000,
+              },
         upstreams: { openai: fake.url, anthropic: fake.url },
       }),
     });
@@ -185,7 +237,8 @@ async function main(): Promise<number> {
       ['envoy (alone)', envoyDead.alone ? 'exited' : null, envoys.alone.logs()],
       ['envoy (full)', envoyDead.full ? 'exited' : null, envoys.full.logs()],
     ].find(([, info]) => info !== null);
-    if (dead) throw new Error(`${dead[0]} died during the benchmark (${dead[1]}):\n${String(dead[2]).slice(-3000)}`);
+    if (dead)
+      throw new Error(`${dead[0]} died during the benchmark (${dead[1]}):\n${String(dead[2]).slice(-3000)}`);
   };
 
   // RSS: sampled during the run for a per-scenario peak; VmHWM adds the kernel's peak for the whole process life.
@@ -217,7 +270,9 @@ async function main(): Promise<number> {
         // Alternate the order (ABBA) so drift over time (caches, thermal, GC of long-lived processes) cancels out.
         const order: Setup[] = round % 2 === 1 ? ['alone', 'full'] : ['full', 'alone'];
         for (const setup of order) {
-          log(`${scenario} · ${mode === 'closed' ? `${p.concurrency} clients` : `${p.probeRps} req/s`} · ${setup} · round ${round}/${p.rounds}`);
+          log(
+            `${scenario} · ${mode === 'closed' ? `${p.concurrency} clients` : `${p.probeRps} req/s`} · ${setup} · round ${round}/${p.rounds}`,
+          );
           const procPids = pids(setup);
           let before: Record<string, number> = {};
           let after: Record<string, number> = {};
@@ -239,12 +294,16 @@ async function main(): Promise<number> {
             },
           );
           checkAlive();
-          const measured = (result.rps * (mode === 'closed' ? p.seconds : p.probeSeconds)) || 1;
+          const measured = result.rps * (mode === 'closed' ? p.seconds : p.probeSeconds) || 1;
           const cpuMsPerRequest = Object.fromEntries(
-            PROC_NAMES.map((n) => [n, (((after[n] ?? Number.NaN) - (before[n] ?? Number.NaN)) * 1000) / measured]),
+            PROC_NAMES.map((n) => [
+              n,
+              (((after[n] ?? Number.NaN) - (before[n] ?? Number.NaN)) * 1000) / measured,
+            ]),
           ) as Record<ProcName, number>;
           runs.push({ scenario, setup, mode, round, result, cpuMsPerRequest });
-          if (result.errors > 0) log(`!!! ${result.errors} failed requests: ${JSON.stringify(result.errorKinds)}`);
+          if (result.errors > 0)
+            log(`!!! ${result.errors} failed requests: ${JSON.stringify(result.errorKinds)}`);
         }
       }
     }
@@ -257,7 +316,9 @@ async function main(): Promise<number> {
   report.durationSeconds = (Date.now() - started) / 1000;
 
   process.stdout.write(formatReport(report));
-  if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ ...report, targets: TARGETS, summary: summarize(report) })}\n`);
+  }
   return hasErrors(report) ? 1 : 0;
 }
 

@@ -66,7 +66,10 @@ export interface RequestSpec {
 
 export function requestSpec(scenario: ScenarioName, setup: Setup): RequestSpec {
   const info = SCENARIOS[scenario];
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-fake-pieces': String(PIECES) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-fake-pieces': String(PIECES),
+  };
   let path: string;
   let body: unknown;
   if (scenario === 'anthropic-stream') {

@@ -9,13 +9,21 @@ export interface Dist {
   mean: number;
 }
 
-export const EMPTY_DIST: Dist = { n: 0, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+export const EMPTY_DIST: Dist = {
+  n: 0,
+  p50: Number.NaN,
+  p90: Number.NaN,
+  p99: Number.NaN,
+  max: Number.NaN,
+  mean: Number.NaN,
+};
 
 /** Nearest-rank percentiles (no interpolation: every reported value is a latency that was really observed). */
 export function distribution(samples: number[]): Dist {
   if (samples.length === 0) return EMPTY_DIST;
   const sorted = Float64Array.from(samples).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
   let sum = 0;
   for (const v of sorted) sum += v;
   return {
@@ -38,5 +46,12 @@ export function median(values: number[]): number {
 /** Median of each field of several distributions (one per round). */
 export function medianDist(dists: Dist[]): Dist {
   const pick = (k: keyof Dist) => median(dists.map((d) => d[k]));
-  return { n: dists.reduce((s, d) => s + d.n, 0), p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), max: pick('max'), mean: pick('mean') };
+  return {
+    n: dists.reduce((s, d) => s + d.n, 0),
+    p50: pick('p50'),
+    p90: pick('p90'),
+    p99: pick('p99'),
+    max: pick('max'),
+    mean: pick('mean'),
+  };
 }

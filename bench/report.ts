@@ -1,0 +1,265 @@
+// Turns the raw runs into medians, differences and target verdicts, as text for people and JSON for machines.
+import type { LoadResult } from './load.js';
+import { SCENARIOS, type ScenarioName, SETUP_LABELS, type Setup } from './scenarios.js';
+import { type Dist, median, medianDist } from './stats.js';
+
+export const PROC_NAMES = ['envoy', 'extproc', 'upstream', 'loadgen'] as const;
+export type ProcName = (typeof PROC_NAMES)[number];
+export type Mode = 'closed' | 'paced';
+
+export interface Params {
+  concurrency: number;
+  seconds: number;
+  warmupSeconds: number;
+  rounds: number;
+  probeRps: number;
+  probeSeconds: number;
+  envoyConcurrency: number;
+  scenarios: ScenarioName[];
+  messageTimeoutMs: number;
+  pieces: number;
+}
+
+export interface RunRecord {
+  scenario: ScenarioName;
+  setup: Setup;
+  mode: Mode;
+  round: number;
+  result: LoadResult;
+  /** CPU time each process spent during the measured window, divided by the requests completed in it. */
+  cpuMsPerRequest: Record<ProcName, number>;
+}
+
+export interface BenchReport {
+  commit: string;
+  node: string;
+  envoy: string;
+  cpus: number;
+  cpuModel: string;
+  params: Params;
+  runs: RunRecord[];
+  extproc: {
+    idleRssBytes: number;
+    peakRssBytes: number;
+    hwmBytes: number;
+    peakRssByScenario: Record<string, number>;
+  };
+  durationSeconds: number;
+}
+
+export const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.4, rssBytes: 200 * 1024 * 1024 };
+
+interface Aggregate {
+  latency: Dist;
+  ttfb: Dist;
+  rps: number;
+  rpsPerRound: number[];
+  ok: number;
+  errors: number;
+  cpuMsPerRequest: Record<ProcName, number>;
+}
+
+interface ModeSummary {
+  alone: Aggregate;
+  full: Aggregate;
+  addedP50Ms: number;
+  addedP90Ms: number;
+  addedP99Ms: number;
+  addedTtfbP50Ms: number;
+  addedTtfbP99Ms: number;
+  throughputRatio: number;
+}
+
+export interface ScenarioSummary {
+  scenario: ScenarioName;
+  closed: ModeSummary;
+  paced: ModeSummary | null;
+  targets: { addedP50: boolean; addedP99: boolean; throughput: boolean };
+}
+
+function aggregate(runs: RunRecord[]): Aggregate {
+  return {
+    latency: medianDist(runs.map((r) => r.result.latency)),
+    ttfb: medianDist(runs.map((r) => r.result.ttfb)),
+    rps: median(runs.map((r) => r.result.rps)),
+    rpsPerRound: runs.map((r) => r.result.rps),
+    ok: runs.reduce((s, r) => s + r.result.ok, 0),
+    errors: runs.reduce((s, r) => s + r.result.errors, 0),
+    cpuMsPerRequest: Object.fromEntries(
+      PROC_NAMES.map((n) => [n, median(runs.map((r) => r.cpuMsPerRequest[n]))]),
+    ) as Record<ProcName, number>,
+  };
+}
+
+function modeSummary(runs: RunRecord[], scenario: ScenarioName, mode: Mode): ModeSummary | null {
+  const pick = (setup: Setup) =>
+    runs.filter((r) => r.scenario === scenario && r.mode === mode && r.setup === setup);
+  if (pick('alone').length === 0) return null;
+  const alone = aggregate(pick('alone'));
+  const full = aggregate(pick('full'));
+  return {
+    alone,
+    full,
+    addedP50Ms: full.latency.p50 - alone.latency.p50,
+    addedP90Ms: full.latency.p90 - alone.latency.p90,
+    addedP99Ms: full.latency.p99 - alone.latency.p99,
+    addedTtfbP50Ms: full.ttfb.p50 - alone.ttfb.p50,
+    addedTtfbP99Ms: full.ttfb.p99 - alone.ttfb.p99,
+    throughputRatio: full.rps / alone.rps,
+  };
+}
+
+export function summarize(report: BenchReport): ScenarioSummary[] {
+  return report.params.scenarios.map((scenario) => {
+    const closed = modeSummary(report.runs, scenario, 'closed') as ModeSummary;
+    return {
+      scenario,
+      closed,
+      paced: modeSummary(report.runs, scenario, 'paced'),
+      targets: {
+        addedP50: closed.addedP50Ms <= TARGETS.addedP50Ms,
+        addedP99: closed.addedP99Ms <= TARGETS.addedP99Ms,
+        throughput: closed.throughputRatio >= TARGETS.throughputRatio,
+      },
+    };
+  });
+}
+
+export const hasErrors = (report: BenchReport): boolean => report.runs.some((r) => r.result.errors > 0);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Text
+
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : '-');
+const plusMs = (v: number) =>
+  Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ms` : '-';
+const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+const row = (cells: string[], widths: number[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[0] as number) : c.padStart(widths[i] as number))).join('');
+
+function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: boolean): string[] {
+  const w = [26, 11, 11, 11, 10, ...(stream ? [13, 13] : [])];
+  const head = [title, 'p50', 'p90', 'p99', 'req/s', ...(stream ? ['TTFB p50', 'TTFB p99'] : [])];
+  const line = (setup: Setup) => {
+    const a = s[setup];
+    const cells = [
+      `  ${SETUP_LABELS[setup]}`,
+      ms(a.latency.p50),
+      ms(a.latency.p90),
+      ms(a.latency.p99),
+      int(a.rps),
+    ];
+    if (stream) cells.push(ms(a.ttfb.p50), ms(a.ttfb.p99));
+    const rounds =
+      perRound && a.rpsPerRound.length > 1 ? `   rounds: ${a.rpsPerRound.map(int).join(' / ')} req/s` : '';
+    return row(cells, w) + rounds;
+  };
+  const added = [
+    '  added by extproc',
+    plusMs(s.addedP50Ms),
+    plusMs(s.addedP90Ms),
+    plusMs(s.addedP99Ms),
+    `${(s.throughputRatio * 100).toFixed(0)}%`,
+  ];
+  if (stream) added.push(plusMs(s.addedTtfbP50Ms), plusMs(s.addedTtfbP99Ms));
+  return [
+    row(head, w),
+    line('alone'),
+    line('full'),
+    `${row(added, w)}   (req/s: full pipeline / Envoy alone)`,
+  ];
+}
+
+function cpuTable(s: ModeSummary): string[] {
+  const w = [26, 9, 9, 10, 9, 9];
+  const out = [row(['  CPU ms per request', ...PROC_NAMES, 'total'], w)];
+  for (const setup of ['alone', 'full'] as const) {
+    const c = s[setup].cpuMsPerRequest;
+    const total = PROC_NAMES.reduce((sum, n) => sum + c[n], 0);
+    out.push(
+      row([`    ${SETUP_LABELS[setup]}`, ...PROC_NAMES.map((n) => c[n].toFixed(3)), total.toFixed(3)], w),
+    );
+  }
+  return out;
+}
+
+export function formatReport(report: BenchReport): string {
+  const p = report.params;
+  const summaries = summarize(report);
+  const out: string[] = [
+    '',
+    'AgentCostControl gateway benchmark: Envoy alone vs Envoy + extproc',
+    `  commit ${report.commit} · Node ${report.node} · Envoy ${report.envoy} · ${report.cpus} CPUs (${report.cpuModel})`,
+    `  Envoy --concurrency ${p.envoyConcurrency} (both Envoys, same binary) · extproc fail-closed, message timeout ${p.messageTimeoutMs} ms, log level warn`,
+    `  fake upstream: ${p.pieces} content pieces per response, no artificial delay · every component is its own process, loopback only`,
+    `  closed loop: ${p.concurrency} clients, ${p.warmupSeconds} s warm-up + ${p.seconds} s measured per run`,
+    p.probeSeconds > 0
+      ? `  paced probe: ${p.probeRps} req/s, 1 s warm-up + ${p.probeSeconds} s measured per run (latency without queueing)`
+      : '  paced probe: skipped (BENCH_PROBE_SECONDS=0)',
+    `  ${p.rounds} round(s) per setup, order alternating (alone→full, full→alone, …); figures are medians over rounds`,
+  ];
+  for (const s of summaries) {
+    const info = SCENARIOS[s.scenario];
+    out.push('', `── ${s.scenario}: ${info.title}`);
+    out.push(...latencyTable(`closed loop, ${p.concurrency} clients`, s.closed, info.stream, true));
+    if (s.paced) out.push(...latencyTable(`paced, ${p.probeRps} req/s`, s.paced, info.stream, false));
+    out.push(...cpuTable(s.closed));
+    out.push(
+      `  extproc RSS peak during this scenario: ${mb(report.extproc.peakRssByScenario[s.scenario] ?? Number.NaN)}`,
+    );
+  }
+
+  const probe = p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99` : '';
+  const w = [20, 22, 22, 20];
+  out.push(
+    '',
+    `── targets at ${p.concurrency} concurrent clients (informative: they do not change the exit code)`,
+  );
+  out.push(row(['  scenario', 'added p50 ≤ 1 ms', 'added p99 ≤ 3 ms', 'req/s ≥ 40%'], w) + probe);
+  for (const s of summaries) {
+    const c = s.closed;
+    const paced = s.paced ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` : '';
+    out.push(
+      row(
+        [
+          `  ${s.scenario}`,
+          `${plusMs(c.addedP50Ms)} ${verdict(s.targets.addedP50)}`,
+          `${plusMs(c.addedP99Ms)} ${verdict(s.targets.addedP99)}`,
+          `${(c.throughputRatio * 100).toFixed(0)}% ${verdict(s.targets.throughput)}`,
+        ],
+        w,
+      ) + paced,
+    );
+  }
+  const x = report.extproc;
+  const peak = Math.max(x.peakRssBytes, x.hwmBytes);
+  out.push(
+    `  extproc RSS ≤ 200 MB: peak ${mb(peak)} ${verdict(peak <= TARGETS.rssBytes)}   (sampled peak ${mb(x.peakRssBytes)}, kernel VmHWM ${mb(x.hwmBytes)}, idle at start ${mb(x.idleRssBytes)})`,
+  );
+
+  const ok = report.runs.reduce((s, r) => s + r.result.ok, 0);
+  const failed = report.runs.filter((r) => r.result.errors > 0);
+  const errors = failed.reduce((s, r) => s + r.result.errors, 0);
+  out.push(
+    `  requests measured: ${int(ok)} OK, ${int(errors)} failed · bench took ${report.durationSeconds.toFixed(0)} s`,
+  );
+  if (errors > 0) {
+    const bar = '!'.repeat(100);
+    out.push(
+      '',
+      bar,
+      `!!! ${int(errors)} REQUEST(S) FAILED: the figures above include a broken run and cannot be trusted`,
+    );
+    for (const r of failed) {
+      out.push(
+        `!!!   ${r.scenario} · ${SETUP_LABELS[r.setup]} · ${r.mode} round ${r.round}: ${JSON.stringify(r.result.errorKinds)}`,
+      );
+      for (const sample of r.result.errorSamples.slice(0, 2))
+        out.push(`!!!     ${sample.replace(/\s+/g, ' ')}`);
+    }
+    out.push(bar);
+  }
+  return `${out.join('\n')}\n`;
+}
