@@ -1,6 +1,7 @@
 // extproc configuration from the environment, validated once at start so a typo fails loudly instead of
 // surfacing as a strange runtime behaviour. Every variable is documented in README.md and .env.example.
 import { readFileSync } from 'node:fs';
+import { type MasterKey, MasterKeyError, parseMasterKey } from './policy/sealed-secret.js';
 
 export interface ExtprocConfig {
   grpcHost: string;
@@ -17,6 +18,13 @@ export interface ExtprocConfig {
   priceOverridesJson: string | null;
   /** Refuse requests for models without a known price instead of forwarding them unpriced. */
   denyUnpricedModels: boolean;
+  /** Policy snapshots from Redis (REDIS_URL); takes precedence over the control plane long-poll. */
+  redisUrl: string | null;
+  /** Policy snapshots by long-polling the control plane (ACC_CONTROL_PLANE_URL + ACC_INTERNAL_TOKEN). */
+  controlPlaneUrl: string | null;
+  internalToken: string | null;
+  /** ACC_MASTER_KEY, then ACC_MASTER_KEY_PREVIOUS during a rotation: open sealed provider credentials. */
+  masterKeys: MasterKey[];
   logLevel: string;
   /** Include prompt/response excerpts in debug logs. Off by default: prompts are customer data. */
   logPrompts: boolean;
@@ -82,6 +90,27 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
       throw new ConfigError(`ACC_PRICE_OVERRIDES: cannot read ${path}: ${(error as Error).message}`);
     }
   }
+  const controlPlaneUrl = optional(env, 'ACC_CONTROL_PLANE_URL')?.replace(/\/+$/, '') ?? null;
+  const internalToken = optional(env, 'ACC_INTERNAL_TOKEN');
+  if (controlPlaneUrl && !/^https?:\/\/[^/]+/.test(controlPlaneUrl)) {
+    throw new ConfigError(`ACC_CONTROL_PLANE_URL must be an http(s) URL, got "${controlPlaneUrl}"`);
+  }
+  if (controlPlaneUrl && !internalToken) {
+    throw new ConfigError(
+      'ACC_CONTROL_PLANE_URL is set but ACC_INTERNAL_TOKEN is not: extproc cannot authenticate',
+    );
+  }
+  const masterKeys: MasterKey[] = [];
+  for (const name of ['ACC_MASTER_KEY', 'ACC_MASTER_KEY_PREVIOUS']) {
+    const value = optional(env, name);
+    if (!value) continue;
+    try {
+      masterKeys.push(parseMasterKey(value, name));
+    } catch (error) {
+      if (error instanceof MasterKeyError) throw new ConfigError(error.message);
+      throw error;
+    }
+  }
   return {
     grpcHost: str(env, 'ACC_EXTPROC_HOST', '127.0.0.1'),
     grpcPort: parseInteger(env, 'ACC_EXTPROC_PORT', 50051, 1, 65535),
@@ -99,6 +128,10 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
     ),
     priceOverridesJson,
     denyUnpricedModels: parseBoolean(env, 'ACC_DENY_UNPRICED_MODELS', false),
+    redisUrl: optional(env, 'REDIS_URL'),
+    controlPlaneUrl,
+    internalToken,
+    masterKeys,
     logLevel,
     logPrompts: parseBoolean(env, 'ACC_LOG_PROMPTS', false),
   };

@@ -5,9 +5,10 @@ import { startExtprocServer } from './grpc/server.js';
 import { startOpsServer } from './http-server.js';
 import { createLogger, type Logger } from './log.js';
 import { ExtprocMetrics } from './metrics.js';
-import { StaticKeyStore } from './pipeline/auth.js';
 import type { RequestRecord } from './pipeline/stream-context.js';
-import { createPricer, parsePriceOverrides } from './pricing/pricing.js';
+import { ControlPlanePolicySource, type PolicySource, RedisPolicySource } from './policy/policy-sources.js';
+import { PolicyStore } from './policy/policy-store.js';
+import { parsePriceOverrides } from './pricing/pricing.js';
 
 export type { ExtprocConfig } from './config.js';
 export { ConfigError, loadExtprocConfig, parseBoolean, parseInteger } from './config.js';
@@ -34,15 +35,30 @@ export async function startExtproc(
 ): Promise<RunningExtproc> {
   const log = options.logger ?? createLogger(config.logLevel);
   const metrics = new ExtprocMetrics({ defaultMetrics: options.defaultMetrics ?? true });
-  const pricer = createPricer(
-    config.priceOverridesJson ? parsePriceOverrides(config.priceOverridesJson) : undefined,
+  const policyStore = new PolicyStore(
+    {
+      bootstrapKeys: config.bootstrapKeys,
+      providerKeys: config.providerKeys,
+      priceOverrides: config.priceOverridesJson ? parsePriceOverrides(config.priceOverridesJson) : undefined,
+    },
+    config.masterKeys,
+    log,
+    metrics.registry,
   );
-  const keys = new StaticKeyStore(config.bootstrapKeys);
-  if (config.bootstrapKeys.length === 0)
-    log.warn('no gateway keys configured (ACC_BOOTSTRAP_KEY): every request gets 401');
+  let source: PolicySource | null = null;
+  if (config.redisUrl) source = new RedisPolicySource(config.redisUrl, policyStore);
+  else if (config.controlPlaneUrl && config.internalToken) {
+    source = new ControlPlanePolicySource(config.controlPlaneUrl, config.internalToken, policyStore);
+  }
+  if (!source && config.bootstrapKeys.length === 0) {
+    log.warn(
+      'no gateway keys (ACC_BOOTSTRAP_KEY) and no policy source (REDIS_URL / ACC_CONTROL_PLANE_URL): every request gets 401',
+    );
+  }
+  await source?.start();
 
   const grpcServer = await startExtprocServer(
-    { config, keys, pricer, metrics, log },
+    { config, policy: () => policyStore.policy, metrics, log },
     {
       host: config.grpcHost,
       port: config.grpcPort,
@@ -55,7 +71,13 @@ export async function startExtproc(
     host: config.metricsHost,
     port: config.metricsPort,
     metrics,
-    readiness: () => ({ ready: grpcServer.isServing(), grpc: `${config.grpcHost}:${grpcServer.port}` }),
+    // With a policy source, not ready until a snapshot is in force: otherwise every managed key would get 401.
+    readiness: () => ({
+      ready: grpcServer.isServing() && (source === null || policyStore.version > 0),
+      grpc: `${config.grpcHost}:${grpcServer.port}`,
+      policyVersion: policyStore.version,
+      policySource: config.redisUrl ? 'redis' : source ? 'control_plane' : 'environment',
+    }),
   });
   log.info(
     {
@@ -72,6 +94,7 @@ export async function startExtproc(
     log,
     async stop(graceMs = 5000) {
       grpcServer.setServing(false);
+      await source?.stop();
       await grpcServer.shutdown(graceMs);
       await new Promise<void>((resolve) => ops.server.close(() => resolve()));
       ops.server.closeAllConnections();

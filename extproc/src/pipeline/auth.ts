@@ -6,6 +6,13 @@ import type { ProviderId } from '../providers/types.js';
 
 export interface GatewayIdentity {
   keyId: string;
+  /** null for bootstrap keys from the environment. */
+  orgId: string | null;
+  teamId: string | null;
+  /** null = every model. */
+  allowedModels: ReadonlySet<string> | null;
+  /** Epoch milliseconds, or null for no expiry. */
+  expiresAt: number | null;
 }
 
 export interface GatewayKeyStore {
@@ -14,19 +21,6 @@ export interface GatewayKeyStore {
 
 export function digestKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-export class StaticKeyStore implements GatewayKeyStore {
-  private readonly byDigest = new Map<string, GatewayIdentity>();
-
-  constructor(keys: string[]) {
-    for (const [index, key] of keys.entries())
-      this.byDigest.set(digestKey(key), { keyId: `bootstrap-${index + 1}` });
-  }
-
-  resolve(presentedKey: string): GatewayIdentity | null {
-    return this.byDigest.get(digestKey(presentedKey)) ?? null;
-  }
 }
 
 /**

@@ -11,6 +11,8 @@ interface GatewayErrorSpec {
 export const GATEWAY_ERRORS = {
   missing_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error' },
   invalid_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error' },
+  expired_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error' },
+  model_not_allowed: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
   provider_not_configured: { status: 503, openai: 'server_error', anthropic: 'api_error' },
   method_not_allowed: { status: 405, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   unsupported_media_type: {

@@ -18,7 +18,7 @@ import type { HttpHeaders__Output } from '../grpc/gen/envoy/service/ext_proc/v3/
 import type { ProcessingRequest__Output } from '../grpc/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import type { Logger } from '../log.js';
 import type { ExtprocMetrics } from '../metrics.js';
-import type { Pricer } from '../pricing/pricing.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { adapterFor } from '../providers/index.js';
 import {
   type ParsedRequest,
@@ -29,19 +29,14 @@ import {
   type StreamObserver,
   type Usage,
 } from '../providers/types.js';
-import {
-  type GatewayIdentity,
-  type GatewayKeyStore,
-  presentedKey,
-  providerCredentialHeaders,
-} from './auth.js';
+import { type GatewayIdentity, presentedKey, providerCredentialHeaders } from './auth.js';
 import { type EndpointSpec, findEndpoint, normalisePath, providerFromHeaders } from './endpoints.js';
 import { type GatewayErrorCode, renderGatewayError } from './gateway-errors.js';
 
 export interface PipelineDeps {
   config: ExtprocConfig;
-  keys: GatewayKeyStore;
-  pricer: Pricer;
+  /** The policy in force now; each request keeps the one it started with. */
+  policy: () => CompiledPolicy;
   metrics: ExtprocMetrics;
   log: Logger;
 }
@@ -52,6 +47,10 @@ export type Decision = 'forwarded' | 'passthrough' | 'rejected';
 export interface RequestRecord {
   requestId: string;
   keyId: string | null;
+  orgId: string | null;
+  teamId: string | null;
+  /** Policy snapshot version the request was decided under. */
+  policyVersion: number;
   provider: ProviderId;
   endpoint: string;
   requestedModel: string | null;
@@ -71,6 +70,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class StreamContext {
   private readonly startedAt = performance.now();
+  private readonly policy: CompiledPolicy;
   private requestId = '';
   private provider: ProviderId = 'openai';
   private adapter: ProviderAdapter = adapterFor('openai');
@@ -89,7 +89,9 @@ export class StreamContext {
   constructor(
     private readonly deps: PipelineDeps,
     private readonly onRecord: (record: RequestRecord) => void = () => {},
-  ) {}
+  ) {
+    this.policy = deps.policy();
+  }
 
   handle(message: ProcessingRequest__Output): ProcessingResponse {
     switch (message.request) {
@@ -135,11 +137,14 @@ export class StreamContext {
         `No gateway API key provided. Send your AgentCostControl key in ${where}.`,
       );
     }
-    this.identity = this.deps.keys.resolve(key);
+    this.identity = this.policy.keys.resolve(key);
     if (!this.identity) {
       return this.reject('invalid_api_key', `Incorrect gateway API key provided: ${maskKey(key)}.`);
     }
-    const providerKey = this.deps.config.providerKeys[this.provider];
+    if (this.identity.expiresAt !== null && Date.now() >= this.identity.expiresAt) {
+      return this.reject('expired_api_key', `The gateway API key ${maskKey(key)} has expired.`);
+    }
+    const providerKey = this.policy.providerKey(this.identity.orgId, this.provider);
     if (!providerKey) {
       return this.reject(
         'provider_not_configured',
@@ -204,10 +209,15 @@ export class StreamContext {
       if (error instanceof RequestError) return this.rejectRequestError(error);
       throw error;
     }
-    if (
-      this.deps.config.denyUnpricedModels &&
-      !this.deps.pricer.unitPrices(this.provider, this.request.model)
-    ) {
+    const allowedModels = this.identity?.allowedModels;
+    if (allowedModels && !allowedModels.has(this.request.model)) {
+      return this.reject(
+        'model_not_allowed',
+        `This gateway key may not use the model '${this.request.model}'.`,
+        'model',
+      );
+    }
+    if (this.deps.config.denyUnpricedModels && !this.pricer().unitPrices(this.provider, this.request.model)) {
       return this.reject(
         'unpriced_model',
         `The model '${this.request.model}' has no known price, and this gateway refuses unpriced models.`,
@@ -335,6 +345,9 @@ export class StreamContext {
     const record: RequestRecord = {
       requestId: this.requestId,
       keyId: this.identity?.keyId ?? null,
+      orgId: this.identity?.orgId ?? null,
+      teamId: this.identity?.teamId ?? null,
+      policyVersion: this.policy.version,
       provider: this.provider,
       endpoint: endpointName,
       requestedModel: this.request?.model ?? null,
@@ -354,9 +367,13 @@ export class StreamContext {
     this.onRecord(record);
   }
 
+  private pricer() {
+    return this.policy.pricer(this.identity?.orgId ?? null);
+  }
+
   private quote(model: string, usage: Usage) {
     try {
-      return this.deps.pricer.price(this.provider, model, usage);
+      return this.pricer().price(this.provider, model, usage);
     } catch (error) {
       // Impossible usage from upstream (e.g. more cached than total input): count it, keep the record.
       this.deps.metrics.internalErrors.inc({ phase: 'pricing' });

@@ -19,9 +19,13 @@ export class MasterKeyError extends Error {
 /** ACC_MASTER_KEY: 32 bytes as 64 hex characters or base64. */
 export function parseMasterKey(text: string, variable = 'ACC_MASTER_KEY'): MasterKey {
   const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
   if (key.length !== 32) {
-    throw new MasterKeyError(`${variable} must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)`);
+    throw new MasterKeyError(
+      `${variable} must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)`,
+    );
   }
   return { id: createHash('sha256').update(key).digest('hex').slice(0, 16), key };
 }
@@ -43,12 +47,16 @@ export function sealSecret(plaintext: string, master: MasterKey): SealedSecret {
 /** Opens a sealed secret with whichever of `keys` sealed it; throws MasterKeyError if none did or it was altered. */
 export function openSecret(sealed: SealedSecret, keys: readonly MasterKey[]): string {
   const master = keys.find((candidate) => candidate.id === sealed.keyId);
-  if (!master) throw new MasterKeyError(`secret was sealed with master key ${sealed.keyId}, which is not configured`);
+  if (!master)
+    throw new MasterKeyError(`secret was sealed with master key ${sealed.keyId}, which is not configured`);
   try {
     const decipher = createDecipheriv('aes-256-gcm', master.key, Buffer.from(sealed.iv, 'base64'));
     decipher.setAAD(Buffer.from(master.id, 'utf8'));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(Buffer.from(sealed.ciphertext, 'base64')),
+      decipher.final(),
+    ]).toString('utf8');
   } catch {
     throw new MasterKeyError(`secret sealed with master key ${sealed.keyId} failed authentication`);
   }

@@ -1,0 +1,129 @@
+// A snapshot compiled into what the hot path needs: O(1) key lookups, opened provider credentials and a pricer per
+// org. Compiled once per published version and then only read, so a request never waits on anything.
+import type { GatewayIdentity, GatewayKeyStore } from '../pipeline/auth.js';
+import { digestKey } from '../pipeline/auth.js';
+import type { ModelPriceOverride } from '../pricing/overrides.js';
+import { createPricer, type PriceOverrides, type Pricer } from '../pricing/pricing.js';
+import type { ProviderId } from '../providers/types.js';
+import { type MasterKey, openSecret } from './sealed-secret.js';
+import type { PolicySnapshot } from './snapshot.js';
+
+export interface CompiledPolicy {
+  /** 0 = no snapshot: bootstrap keys and environment credentials only. */
+  readonly version: number;
+  readonly keys: GatewayKeyStore;
+  /** The credential for this org and provider: the org's own, else the gateway-wide one from the environment. */
+  providerKey(orgId: string | null, provider: ProviderId): string | null;
+  pricer(orgId: string | null): Pricer;
+}
+
+export interface PolicyDefaults {
+  bootstrapKeys: string[];
+  providerKeys: Record<ProviderId, string | null>;
+  priceOverrides: PriceOverrides | undefined;
+}
+
+export class PolicyCompileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyCompileError';
+  }
+}
+
+class DigestKeyStore implements GatewayKeyStore {
+  constructor(private readonly byDigest: ReadonlyMap<string, GatewayIdentity>) {}
+
+  resolve(presentedKey: string): GatewayIdentity | null {
+    return this.byDigest.get(digestKey(presentedKey)) ?? null;
+  }
+}
+
+function bootstrapIdentities(keys: string[]): Map<string, GatewayIdentity> {
+  const identities = new Map<string, GatewayIdentity>();
+  for (const [index, key] of keys.entries()) {
+    identities.set(digestKey(key), {
+      keyId: `bootstrap-${index + 1}`,
+      orgId: null,
+      teamId: null,
+      allowedModels: null,
+      expiresAt: null,
+    });
+  }
+  return identities;
+}
+
+/** The policy in force before any snapshot arrived (or when no control plane is configured). */
+export function defaultPolicy(defaults: PolicyDefaults): CompiledPolicy {
+  const pricer = createPricer(defaults.priceOverrides);
+  return {
+    version: 0,
+    keys: new DigestKeyStore(bootstrapIdentities(defaults.bootstrapKeys)),
+    providerKey: (_orgId, provider) => defaults.providerKeys[provider],
+    pricer: () => pricer,
+  };
+}
+
+/**
+ * Compiles a snapshot. Throws PolicyCompileError if a credential cannot be opened: a snapshot we cannot fully apply
+ * is rejected whole, and the previous one stays in force.
+ */
+export function compilePolicy(
+  snapshot: PolicySnapshot,
+  defaults: PolicyDefaults,
+  masterKeys: MasterKey[],
+): CompiledPolicy {
+  const identities = bootstrapIdentities(defaults.bootstrapKeys);
+  for (const key of snapshot.keys) {
+    identities.set(key.digest, {
+      keyId: key.id,
+      orgId: key.orgId,
+      teamId: key.teamId,
+      allowedModels: key.allowedModels ? new Set(key.allowedModels) : null,
+      expiresAt: key.expiresAt ? Date.parse(key.expiresAt) : null,
+    });
+  }
+
+  const credentials = new Map<string, string>();
+  for (const credential of snapshot.providerCredentials) {
+    if (masterKeys.length === 0) {
+      throw new PolicyCompileError('the snapshot has provider credentials but ACC_MASTER_KEY is not set');
+    }
+    try {
+      credentials.set(
+        `${credential.orgId}:${credential.provider}`,
+        openSecret(credential.secret, masterKeys),
+      );
+    } catch (error) {
+      throw new PolicyCompileError(
+        `provider credential ${credential.provider} of org ${credential.orgId}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  const globalPricer = createPricer(defaults.priceOverrides);
+  const orgOverrides = new Map<string, Map<string, ModelPriceOverride>>();
+  for (const price of snapshot.pricing) {
+    let overrides = orgOverrides.get(price.orgId);
+    if (!overrides) {
+      overrides = new Map(defaults.priceOverrides ?? []);
+      orgOverrides.set(price.orgId, overrides);
+    }
+    overrides.set(`${price.provider}:${price.model}`, {
+      input_mtok: price.inputMtok,
+      output_mtok: price.outputMtok,
+      ...(price.cacheReadMtok === null ? {} : { cache_read_mtok: price.cacheReadMtok }),
+      ...(price.cacheWriteMtok === null ? {} : { cache_write_mtok: price.cacheWriteMtok }),
+    });
+  }
+  const orgPricers = new Map<string, Pricer>();
+  for (const [orgId, overrides] of orgOverrides) orgPricers.set(orgId, createPricer(overrides));
+
+  return {
+    version: snapshot.version,
+    keys: new DigestKeyStore(identities),
+    providerKey: (orgId, provider) =>
+      (orgId === null ? undefined : credentials.get(`${orgId}:${provider}`)) ??
+      defaults.providerKeys[provider],
+    pricer: (orgId) => (orgId === null ? globalPricer : (orgPricers.get(orgId) ?? globalPricer)),
+  };
+}
