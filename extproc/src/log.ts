@@ -38,16 +38,17 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    hooks: onError
-      ? {
-          logMethod(args, method, levelValue) {
-            const [first, second] = args as unknown[];
-            if (levelValue >= ERROR_LEVEL && first && typeof first === 'object' && 'err' in first) {
-              onError((first as { err: unknown }).err, typeof second === 'string' ? second : undefined);
-            }
-            method.apply(this, args);
-          },
-        }
-      : undefined,
+    // pino reads hooks.logMethod unconditionally once `hooks` is present, so leave the key out entirely.
+    ...(onError && {
+      hooks: {
+        logMethod(args, method, levelValue) {
+          const [first, second] = args as unknown[];
+          if (levelValue >= ERROR_LEVEL && first && typeof first === 'object' && 'err' in first) {
+            onError((first as { err: unknown }).err, typeof second === 'string' ? second : undefined);
+          }
+          method.apply(this, args);
+        },
+      },
+    }),
   });
 }

@@ -38,3 +38,10 @@ describe('error reporting', () => {
     expect(sent).not.toContain('secret prompt text');
   });
 });
+
+describe('logger without error reporting', () => {
+  it('logs errors normally when no reporter is configured', () => {
+    const log = createLogger('silent');
+    expect(() => log.error({ err: new Error('x') }, 'no reporter')).not.toThrow();
+  });
+});
