@@ -74,6 +74,8 @@ export interface BootstrapOptions {
   streamIdleTimeoutSeconds?: number;
   /** Connect timeout for provider clusters (default 5000 ms). */
   upstreamConnectTimeoutMs?: number;
+  /** Most client connections open at once; more are refused (default 50 000). */
+  maxDownstreamConnections?: number;
   /** Keep a client-sent `x-request-id` instead of generating one (default false). */
   preserveExternalRequestId?: boolean;
   /**
@@ -668,6 +670,19 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
 
   return {
     node: { id: 'acc-gateway', cluster: 'acc' },
+    // A cap on open client connections protects Envoy (and the file-descriptor limit) from a connection flood.
+    overload_manager: {
+      resource_monitors: [
+        {
+          name: 'envoy.resource_monitors.global_downstream_max_connections',
+          typed_config: {
+            '@type':
+              'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+            max_active_downstream_connections: o.maxDownstreamConnections ?? 50_000,
+          },
+        },
+      ],
+    },
     admin: { address: { socket_address: { address: adminAddr, port_value: admin.port } } },
     static_resources: {
       listeners: [
