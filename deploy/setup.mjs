@@ -20,9 +20,23 @@ if (major < 20 || (major === 20 && minor < 12)) {
 const lockFile = join(root, 'package-lock.json');
 const installedLock = join(root, 'node_modules/.package-lock.json');
 if (!existsSync(installedLock) || statSync(installedLock).mtimeMs < statSync(lockFile).mtimeMs) {
-  console.log('setup: installing npm dependencies (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: the lock pins every version, but the registry lacks some other platforms' optional
+  // packages (e.g. biome's Android builds), which npm ci treats as a lock mismatch and refuses.
+  console.log('setup: installing npm dependencies (npm install from package-lock.json)…');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
-run(join(root, 'node_modules/.bin/tsc'), ['-b', 'extproc', 'envoy', 'deploy']);
+run(join(root, 'node_modules/.bin/tsc'), ['-b', 'extproc', 'envoy', 'control-plane', 'deploy']);
 run(process.execPath, [join(root, 'envoy/dist/install-main.js')]);
+
+// `--test` (the `pretest` step): the test suite also needs PostgreSQL and Redis server binaries (Debian packages),
+// from which it starts private throwaway instances. See deploy/test-services.mjs.
+if (process.argv.includes('--test')) {
+  const { ensureServicePackages } = await import('./test-services.mjs');
+  try {
+    ensureServicePackages();
+  } catch (error) {
+    console.error(`setup: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  }
+}

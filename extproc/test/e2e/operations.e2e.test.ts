@@ -41,11 +41,15 @@ describe('health', () => {
     const { grpc: health } = grpc.loadPackageDefinition(definition) as unknown as {
       grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
     };
-    const client = new health.health.v1.Health(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    type HealthClient = grpc.Client & {
+      Check(request: object, callback: (error: Error | null, reply: { status: string }) => void): void;
+    };
+    const client = new health.health.v1.Health(
+      `127.0.0.1:${grpcPort}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as HealthClient;
     const status = await new Promise<{ status: string }>((resolve, reject) =>
-      client.Check({ service: '' }, (error: Error | null, reply: { status: string }) =>
-        error ? reject(error) : resolve(reply),
-      ),
+      client.Check({ service: '' }, (error, reply) => (error ? reject(error) : resolve(reply))),
     );
     client.close();
     expect(status.status).toBe('SERVING');

@@ -5,8 +5,8 @@ import { loadExtprocConfig } from '../../src/config.js';
 import type { ProcessingResponse } from '../../src/grpc/envoy-messages.js';
 import type { ProcessingRequest__Output } from '../../src/grpc/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import { ExtprocMetrics } from '../../src/metrics.js';
-import { defaultPolicy } from '../../src/policy/compiled-policy.js';
 import { type RequestRecord, StreamContext } from '../../src/pipeline/stream-context.js';
+import { defaultPolicy } from '../../src/policy/compiled-policy.js';
 import { createPricer } from '../../src/pricing/pricing.js';
 
 const GATEWAY_KEY = 'acc-test-key-0123456789abcdef0123456789';
@@ -21,7 +21,11 @@ function makeContext(env: Record<string, string> = {}) {
   });
   const metrics = new ExtprocMetrics({ defaultMetrics: false });
   const records: RequestRecord[] = [];
-  const policy = defaultPolicy({ bootstrapKeys: config.bootstrapKeys, providerKeys: config.providerKeys, priceOverrides: undefined });
+  const policy = defaultPolicy({
+    bootstrapKeys: config.bootstrapKeys,
+    providerKeys: config.providerKeys,
+    priceOverrides: undefined,
+  });
   const deps = { config, policy: () => policy, metrics, log: pino({ level: 'silent' }) };
   const context = new StreamContext(deps, (record) => records.push(record));
   return { context, records, metrics };

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { digestKey } from '../../src/pipeline/auth.js';
-import { type PolicyDefaults, compilePolicy } from '../../src/policy/compiled-policy.js';
+import { compilePolicy, type PolicyDefaults } from '../../src/policy/compiled-policy.js';
 import { PolicyStore } from '../../src/policy/policy-store.js';
 import { MasterKeyError, openSecret, parseMasterKey, sealSecret } from '../../src/policy/sealed-secret.js';
 import type { PolicySnapshot } from '../../src/policy/snapshot.js';
@@ -17,7 +17,13 @@ const defaults: PolicyDefaults = {
 };
 const ORG_A = '11111111-1111-4111-8111-111111111111';
 const ORG_B = '22222222-2222-4222-8222-222222222222';
-const usage = { inputTokens: 1_000_000, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 1_000_000, reasoningTokens: 0 };
+const usage = {
+  inputTokens: 1_000_000,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  outputTokens: 1_000_000,
+  reasoningTokens: 0,
+};
 
 function snapshot(version: number, overrides: Partial<PolicySnapshot> = {}): PolicySnapshot {
   return {
@@ -39,9 +45,19 @@ function snapshot(version: number, overrides: Partial<PolicySnapshot> = {}): Pol
         expiresAt: '2999-01-01T00:00:00Z',
       },
     ],
-    providerCredentials: [{ orgId: ORG_A, provider: 'openai', secret: sealSecret('sk-org-a-openai', master) }],
+    providerCredentials: [
+      { orgId: ORG_A, provider: 'openai', secret: sealSecret('sk-org-a-openai', master) },
+    ],
     pricing: [
-      { orgId: ORG_A, provider: 'openai', model: 'my-finetune', inputMtok: 2, outputMtok: 8, cacheReadMtok: null, cacheWriteMtok: null },
+      {
+        orgId: ORG_A,
+        provider: 'openai',
+        model: 'my-finetune',
+        inputMtok: 2,
+        outputMtok: 8,
+        cacheReadMtok: null,
+        cacheWriteMtok: null,
+      },
     ],
     ...overrides,
   };
@@ -65,7 +81,12 @@ describe('compilePolicy', () => {
 
   it('resolves keys by digest with their org, team, models and expiry, and keeps bootstrap keys', () => {
     const identity = policy.keys.resolve('acc-key-of-org-a');
-    expect(identity).toMatchObject({ keyId: 'key-a', orgId: ORG_A, teamId: 'team-1', expiresAt: Date.parse('2999-01-01T00:00:00Z') });
+    expect(identity).toMatchObject({
+      keyId: 'key-a',
+      orgId: ORG_A,
+      teamId: 'team-1',
+      expiresAt: Date.parse('2999-01-01T00:00:00Z'),
+    });
     expect(identity?.allowedModels?.has('gpt-4o-mini')).toBe(true);
     expect(policy.keys.resolve('acc-key-of-org-b')).toBeNull();
     expect(policy.keys.resolve('acc-bootstrap-key-000000000000')?.orgId).toBeNull();
@@ -85,14 +106,15 @@ describe('compilePolicy', () => {
 
   it('refuses a snapshot whose credentials cannot be opened', () => {
     expect(() => compilePolicy(snapshot(4), defaults, [])).toThrow(/ACC_MASTER_KEY/);
-    expect(() => compilePolicy(snapshot(4), defaults, [parseMasterKey(randomBytes(32).toString('hex'))])).toThrow(
-      /not configured/,
-    );
+    expect(() =>
+      compilePolicy(snapshot(4), defaults, [parseMasterKey(randomBytes(32).toString('hex'))]),
+    ).toThrow(/not configured/);
   });
 });
 
 describe('PolicyStore', () => {
-  const makeStore = (keys = [master]) => new PolicyStore(defaults, keys, pino({ level: 'silent' }), new Registry());
+  const makeStore = (keys = [master]) =>
+    new PolicyStore(defaults, keys, pino({ level: 'silent' }), new Registry());
 
   it('swaps to newer versions only, and a request keeps the policy it started with', () => {
     const store = makeStore();
@@ -113,7 +135,11 @@ describe('PolicyStore', () => {
     store.apply(snapshot(1));
     expect(store.apply({ schema: 1, version: 2 })).toBe(false);
     const foreign = sealSecret('sk-x', parseMasterKey(randomBytes(32).toString('hex')));
-    expect(store.apply(snapshot(3, { providerCredentials: [{ orgId: ORG_A, provider: 'openai', secret: foreign }] }))).toBe(false);
+    expect(
+      store.apply(
+        snapshot(3, { providerCredentials: [{ orgId: ORG_A, provider: 'openai', secret: foreign }] }),
+      ),
+    ).toBe(false);
     expect(store.version).toBe(1);
     const metrics = await registry.getSingleMetricAsString('acc_extproc_policy_errors_total');
     expect(metrics).toContain('reason="malformed"} 1');
