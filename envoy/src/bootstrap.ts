@@ -670,6 +670,12 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
 
   return {
     node: { id: 'acc-gateway', cluster: 'acc' },
+    // Envoy ends each ext_proc stream with RST_STREAM by default; Node's HTTP/2 server (under grpc-js) counts rapid
+    // resets as an attack and drops the connection after ~1000, failing every in-flight request closed (503).
+    // Graceful close half-closes the stream instead.
+    layered_runtime: {
+      layers: [{ name: 'static', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } }],
+    },
     // A cap on open client connections protects Envoy (and the file-descriptor limit) from a connection flood.
     overload_manager: {
       resource_monitors: [
