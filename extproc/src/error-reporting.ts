@@ -1,12 +1,13 @@
 // Sentry, only when SENTRY_DSN is set. Nothing request-specific is sent: no headers, bodies, prompts or keys
 // (no default integrations, no data collection, only the error itself is captured).
-import * as Sentry from '@sentry/node';
 
-export function initErrorReporting(
+// Loaded only when configured: the SDK costs ~40 MB of memory that a gateway without Sentry should not pay.
+export async function initErrorReporting(
   env: NodeJS.ProcessEnv = process.env,
-): ((error: unknown, message?: string) => void) | undefined {
+): Promise<((error: unknown, message?: string) => void) | undefined> {
   const dsn = env.SENTRY_DSN?.trim();
   if (!dsn) return undefined;
+  const Sentry = await import('@sentry/node');
   Sentry.init({
     dsn,
     environment: env.SENTRY_ENVIRONMENT?.trim() || 'production',

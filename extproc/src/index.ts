@@ -6,7 +6,7 @@ import { startOpsServer } from './http-server.js';
 import { createLogger, type Logger } from './log.js';
 import { ExtprocMetrics } from './metrics.js';
 import type { RequestRecord } from './pipeline/stream-context.js';
-import { ControlPlanePolicySource, type PolicySource, RedisPolicySource } from './policy/policy-sources.js';
+import { ControlPlanePolicySource, type PolicySource } from './policy/policy-sources.js';
 import { PolicyStore } from './policy/policy-store.js';
 import { parsePriceOverrides } from './pricing/pricing.js';
 
@@ -46,8 +46,11 @@ export async function startExtproc(
     metrics.registry,
   );
   let source: PolicySource | null = null;
-  if (config.redisUrl) source = new RedisPolicySource(config.redisUrl, policyStore);
-  else if (config.controlPlaneUrl && config.internalToken) {
+  if (config.redisUrl) {
+    // ioredis is loaded only when used: it is a sizeable share of an idle extproc's memory.
+    const { RedisPolicySource } = await import('./policy/redis-policy-source.js');
+    source = new RedisPolicySource(config.redisUrl, policyStore);
+  } else if (config.controlPlaneUrl && config.internalToken) {
     source = new ControlPlanePolicySource(config.controlPlaneUrl, config.internalToken, policyStore);
   }
   if (!source && config.bootstrapKeys.length === 0) {

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const onError = initErrorReporting();
+  const onError = await initErrorReporting();
   const log = createLogger(config.logLevel, { onError });
   if (onError) log.info('reporting errors to Sentry');
   const extproc = await startExtproc(config, { logger: log });

@@ -18,14 +18,14 @@ describe('error reporting', () => {
   });
   afterAll(() => new Promise<void>((resolve) => sentry.close(() => resolve())));
 
-  it('is off without SENTRY_DSN', () => {
-    expect(initErrorReporting({})).toBeUndefined();
+  it('is off without SENTRY_DSN', async () => {
+    expect(await initErrorReporting({})).toBeUndefined();
   });
 
   it('forwards logged errors to the configured DSN, without the log context', async () => {
     await new Promise<void>((resolve) => sentry.listen(0, '127.0.0.1', () => resolve()));
     const { port } = sentry.address() as AddressInfo;
-    const onError = initErrorReporting({ SENTRY_DSN: `http://publickey@127.0.0.1:${port}/42` });
+    const onError = await initErrorReporting({ SENTRY_DSN: `http://publickey@127.0.0.1:${port}/42` });
     expect(onError).toBeDefined();
     const log = createLogger('error', { onError });
     log.error({ err: new Error('pricing table exploded'), prompt: 'secret prompt text' }, 'pricing failed');
