@@ -119,8 +119,15 @@ async function runJob(job: LoadJob, phase: (p: 'measure' | 'end') => void): Prom
   const measureAt = start + job.warmupMs;
   const endAt = measureAt + job.durationMs;
   // Announce window boundaries so the orchestrator can read CPU counters at the same moments.
-  const t1 = setTimeout(() => phase('measure'), job.warmupMs);
-  const t2 = setTimeout(() => phase('end'), job.warmupMs + job.durationMs);
+  // The last clients can finish before the end timer fires; each edge is announced exactly once either way.
+  const sent = new Set<'measure' | 'end'>();
+  const announce = (p: 'measure' | 'end') => {
+    if (sent.has(p)) return;
+    sent.add(p);
+    phase(p);
+  };
+  const t1 = setTimeout(() => announce('measure'), job.warmupMs);
+  const t2 = setTimeout(() => announce('end'), job.warmupMs + job.durationMs);
   let maxLag = 0;
   try {
     if (job.mode === 'closed') {
@@ -150,6 +157,8 @@ async function runJob(job: LoadJob, phase: (p: 'measure' | 'end') => void): Prom
   } finally {
     clearTimeout(t1);
     clearTimeout(t2);
+    announce('measure');
+    announce('end');
     await pool.close().catch(() => pool.destroy());
   }
   const elapsedMs = Math.max(rec.lastEndMs - measureAt, job.durationMs);

@@ -132,10 +132,14 @@ export interface ExtprocProcess extends NodeChild {
   metricsPort: number;
 }
 
-export async function startExtprocProcess(root: string, nodeArgs: string[]): Promise<ExtprocProcess> {
+export async function startExtprocProcess(
+  root: string,
+  entry: string,
+  nodeArgs: string[],
+): Promise<ExtprocProcess> {
   const grpcPort = await freePort();
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'extproc/dist/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -205,5 +209,18 @@ export function memory(pid: number): { rss: number; hwm: number } {
     return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
   } catch {
     return { rss: Number.NaN, hwm: Number.NaN };
+  }
+}
+
+/** CPU seconds the whole machine spent busy (all cores; /proc/stat), to detect load from outside the bench. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (
+      ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS
+    );
+  } catch {
+    return Number.NaN;
   }
 }

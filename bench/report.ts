@@ -1,4 +1,5 @@
 // Turns the raw runs into medians, differences and target verdicts, as text for people and JSON for machines.
+import type { Environment, Params } from './config.js';
 import type { LoadResult } from './load.js';
 import { SCENARIOS, type ScenarioName, SETUP_LABELS, type Setup } from './scenarios.js';
 import { type Dist, median, medianDist } from './stats.js';
@@ -6,19 +7,6 @@ import { type Dist, median, medianDist } from './stats.js';
 export const PROC_NAMES = ['envoy', 'extproc', 'upstream', 'loadgen'] as const;
 export type ProcName = (typeof PROC_NAMES)[number];
 export type Mode = 'closed' | 'paced';
-
-export interface Params {
-  concurrency: number;
-  seconds: number;
-  warmupSeconds: number;
-  rounds: number;
-  probeRps: number;
-  probeSeconds: number;
-  envoyConcurrency: number;
-  scenarios: ScenarioName[];
-  messageTimeoutMs: number;
-  pieces: number;
-}
 
 export interface RunRecord {
   scenario: ScenarioName;
@@ -28,14 +16,13 @@ export interface RunRecord {
   result: LoadResult;
   /** CPU time each process spent during the measured window, divided by the requests completed in it. */
   cpuMsPerRequest: Record<ProcName, number>;
+  /** Cores the whole machine kept busy during the window (saturation shows as ≈ the CPU count). */
+  machineCores: number;
+  /** Of those, cores used by processes that are not part of the bench (noise from neighbours). */
+  otherCores: number;
 }
 
-export interface BenchReport {
-  commit: string;
-  node: string;
-  envoy: string;
-  cpus: number;
-  cpuModel: string;
+export interface BenchReport extends Environment {
   params: Params;
   runs: RunRecord[];
   extproc: {
@@ -57,6 +44,9 @@ interface Aggregate {
   ok: number;
   errors: number;
   cpuMsPerRequest: Record<ProcName, number>;
+  machineCores: number;
+  /** Worst run, not the median: one noisy run is enough to distrust a comparison. */
+  maxOtherCores: number;
 }
 
 interface ModeSummary {
@@ -88,6 +78,8 @@ function aggregate(runs: RunRecord[]): Aggregate {
     cpuMsPerRequest: Object.fromEntries(
       PROC_NAMES.map((n) => [n, median(runs.map((r) => r.cpuMsPerRequest[n]))]),
     ) as Record<ProcName, number>,
+    machineCores: median(runs.map((r) => r.machineCores)),
+    maxOtherCores: Math.max(...runs.map((r) => r.otherCores)),
   };
 }
 
@@ -134,18 +126,21 @@ const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : '-');
 const plusMs = (v: number) =>
   Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ms` : '-';
 const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(0)}%` : '-');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 const row = (cells: string[], widths: number[]) =>
   cells.map((c, i) => (i === 0 ? c.padEnd(widths[0] as number) : c.padStart(widths[i] as number))).join('');
+/** Other processes using more than this many cores during a run make its comparison doubtful. */
+const NOISY_CORES = 0.15;
 
 function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: boolean): string[] {
-  const w = [26, 11, 11, 11, 10, ...(stream ? [13, 13] : [])];
-  const head = [title, 'p50', 'p90', 'p99', 'req/s', ...(stream ? ['TTFB p50', 'TTFB p99'] : [])];
+  const w = [28, 11, 11, 11, 10, ...(stream ? [13, 13] : [])];
+  const head = [`  ${title}`, 'p50', 'p90', 'p99', 'req/s', ...(stream ? ['TTFB p50', 'TTFB p99'] : [])];
   const line = (setup: Setup) => {
     const a = s[setup];
     const cells = [
-      `  ${SETUP_LABELS[setup]}`,
+      `    ${SETUP_LABELS[setup]}`,
       ms(a.latency.p50),
       ms(a.latency.p90),
       ms(a.latency.p99),
@@ -157,11 +152,11 @@ function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: 
     return row(cells, w) + rounds;
   };
   const added = [
-    '  added by extproc',
+    '    added by extproc',
     plusMs(s.addedP50Ms),
     plusMs(s.addedP90Ms),
     plusMs(s.addedP99Ms),
-    `${(s.throughputRatio * 100).toFixed(0)}%`,
+    pct(s.throughputRatio),
   ];
   if (stream) added.push(plusMs(s.addedTtfbP50Ms), plusMs(s.addedTtfbP99Ms));
   return [
@@ -172,94 +167,121 @@ function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: 
   ];
 }
 
-function cpuTable(s: ModeSummary): string[] {
-  const w = [26, 9, 9, 10, 9, 9];
-  const out = [row(['  CPU ms per request', ...PROC_NAMES, 'total'], w)];
+function cpuTable(s: ModeSummary, cpus: number): string[] {
+  const w = [28, 9, 9, 10, 9, 9, 16];
+  const out = [row(['  CPU ms per request', ...PROC_NAMES, 'total', 'machine busy'], w)];
   for (const setup of ['alone', 'full'] as const) {
-    const c = s[setup].cpuMsPerRequest;
+    const a = s[setup];
+    const c = a.cpuMsPerRequest;
     const total = PROC_NAMES.reduce((sum, n) => sum + c[n], 0);
+    const busy = `${a.machineCores.toFixed(2)}/${cpus} cores`;
     out.push(
-      row([`    ${SETUP_LABELS[setup]}`, ...PROC_NAMES.map((n) => c[n].toFixed(3)), total.toFixed(3)], w),
+      row(
+        [`    ${SETUP_LABELS[setup]}`, ...PROC_NAMES.map((n) => c[n].toFixed(3)), total.toFixed(3), busy],
+        w,
+      ),
+    );
+  }
+  const other = Math.max(s.alone.maxOtherCores, s.full.maxOtherCores);
+  if (other > NOISY_CORES) {
+    out.push(
+      `  ⚠ processes outside the bench used up to ${other.toFixed(2)} cores during a run: expect noise`,
     );
   }
   return out;
 }
 
-export function formatReport(report: BenchReport): string {
+function header(report: BenchReport): string[] {
   const p = report.params;
-  const summaries = summarize(report);
-  const out: string[] = [
+  return [
     '',
     'AgentCostControl gateway benchmark: Envoy alone vs Envoy + extproc',
     `  commit ${report.commit} · Node ${report.node} · Envoy ${report.envoy} · ${report.cpus} CPUs (${report.cpuModel})`,
     `  Envoy --concurrency ${p.envoyConcurrency} (both Envoys, same binary) · extproc fail-closed, message timeout ${p.messageTimeoutMs} ms, log level warn`,
-    `  fake upstream: ${p.pieces} content pieces per response, no artificial delay · every component is its own process, loopback only`,
+    ...(p.envoyRuntime
+      ? [`  EXPERIMENT: Envoy runtime overrides on both Envoys: ${JSON.stringify(p.envoyRuntime)}`]
+      : []),
+    `  fake upstream: ${p.pieces} content pieces per response, no artificial delay · each component is its own process, loopback only`,
     `  closed loop: ${p.concurrency} clients, ${p.warmupSeconds} s warm-up + ${p.seconds} s measured per run`,
     p.probeSeconds > 0
       ? `  paced probe: ${p.probeRps} req/s, 1 s warm-up + ${p.probeSeconds} s measured per run (latency without queueing)`
       : '  paced probe: skipped (BENCH_PROBE_SECONDS=0)',
     `  ${p.rounds} round(s) per setup, order alternating (alone→full, full→alone, …); figures are medians over rounds`,
   ];
+}
+
+function targetLines(report: BenchReport, summaries: ScenarioSummary[]): string[] {
+  const p = report.params;
+  const w = [22, 22, 22, 16];
+  const probe = p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99` : '';
+  const out = [
+    `── targets at ${p.concurrency} concurrent clients (informative: they do not change the exit code)`,
+    row(['  scenario', 'added p50 ≤ 1 ms', 'added p99 ≤ 3 ms', 'req/s ≥ 40%'], w) + probe,
+  ];
+  for (const s of summaries) {
+    const c = s.closed;
+    const paced = s.paced ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` : '';
+    const cells = [
+      `  ${s.scenario}`,
+      `${plusMs(c.addedP50Ms)} ${verdict(s.targets.addedP50)}`,
+      `${plusMs(c.addedP99Ms)} ${verdict(s.targets.addedP99)}`,
+      `${pct(c.throughputRatio)} ${verdict(s.targets.throughput)}`,
+    ];
+    out.push(row(cells, w) + paced);
+  }
+  out.push(
+    `  note: a saturated closed loop has mean latency ≈ clients ÷ req/s (Little's law), so latency added at ${p.concurrency}`,
+    '        clients is mostly queueing behind the throughput gap (CPU per request); the paced probe is the per-request cost',
+  );
+  const x = report.extproc;
+  const peak = Math.max(x.peakRssBytes, x.hwmBytes);
+  out.push(
+    `  extproc RSS ≤ 200 MB: peak ${mb(peak)} ${verdict(peak <= TARGETS.rssBytes)}` +
+      `   (sampled peak ${mb(x.peakRssBytes)}, kernel VmHWM ${mb(x.hwmBytes)}, at start ${mb(x.idleRssBytes)})`,
+  );
+  return out;
+}
+
+function errorLines(report: BenchReport): string[] {
+  const ok = report.runs.reduce((s, r) => s + r.result.ok, 0);
+  const failed = report.runs.filter((r) => r.result.errors > 0);
+  const errors = failed.reduce((s, r) => s + r.result.errors, 0);
+  const out = [
+    `  requests measured: ${int(ok)} OK, ${int(errors)} failed · bench took ${report.durationSeconds.toFixed(0)} s`,
+  ];
+  if (errors === 0) return out;
+  const bar = '!'.repeat(100);
+  out.push(
+    '',
+    bar,
+    `!!! ${int(errors)} REQUEST(S) FAILED: a run with failures is not a valid measurement (exit code 1)`,
+  );
+  for (const r of failed) {
+    const where = `${r.scenario} · ${SETUP_LABELS[r.setup]} · ${r.mode} round ${r.round}`;
+    out.push(
+      `!!!   ${where}: ${JSON.stringify(r.result.errorKinds)} of ${int(r.result.ok + r.result.errors)}`,
+    );
+  }
+  const samples = new Set(failed.flatMap((r) => r.result.errorSamples.map((x) => x.replace(/\s+/g, ' '))));
+  for (const sample of [...samples].slice(0, 3)) out.push(`!!!   e.g. ${sample}`);
+  out.push(bar);
+  return out;
+}
+
+export function formatReport(report: BenchReport): string {
+  const p = report.params;
+  const summaries = summarize(report);
+  const out = header(report);
   for (const s of summaries) {
     const info = SCENARIOS[s.scenario];
     out.push('', `── ${s.scenario}: ${info.title}`);
     out.push(...latencyTable(`closed loop, ${p.concurrency} clients`, s.closed, info.stream, true));
     if (s.paced) out.push(...latencyTable(`paced, ${p.probeRps} req/s`, s.paced, info.stream, false));
-    out.push(...cpuTable(s.closed));
+    out.push(...cpuTable(s.closed, report.cpus));
     out.push(
       `  extproc RSS peak during this scenario: ${mb(report.extproc.peakRssByScenario[s.scenario] ?? Number.NaN)}`,
     );
   }
-
-  const probe = p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99` : '';
-  const w = [20, 22, 22, 20];
-  out.push(
-    '',
-    `── targets at ${p.concurrency} concurrent clients (informative: they do not change the exit code)`,
-  );
-  out.push(row(['  scenario', 'added p50 ≤ 1 ms', 'added p99 ≤ 3 ms', 'req/s ≥ 40%'], w) + probe);
-  for (const s of summaries) {
-    const c = s.closed;
-    const paced = s.paced ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` : '';
-    out.push(
-      row(
-        [
-          `  ${s.scenario}`,
-          `${plusMs(c.addedP50Ms)} ${verdict(s.targets.addedP50)}`,
-          `${plusMs(c.addedP99Ms)} ${verdict(s.targets.addedP99)}`,
-          `${(c.throughputRatio * 100).toFixed(0)}% ${verdict(s.targets.throughput)}`,
-        ],
-        w,
-      ) + paced,
-    );
-  }
-  const x = report.extproc;
-  const peak = Math.max(x.peakRssBytes, x.hwmBytes);
-  out.push(
-    `  extproc RSS ≤ 200 MB: peak ${mb(peak)} ${verdict(peak <= TARGETS.rssBytes)}   (sampled peak ${mb(x.peakRssBytes)}, kernel VmHWM ${mb(x.hwmBytes)}, idle at start ${mb(x.idleRssBytes)})`,
-  );
-
-  const ok = report.runs.reduce((s, r) => s + r.result.ok, 0);
-  const failed = report.runs.filter((r) => r.result.errors > 0);
-  const errors = failed.reduce((s, r) => s + r.result.errors, 0);
-  out.push(
-    `  requests measured: ${int(ok)} OK, ${int(errors)} failed · bench took ${report.durationSeconds.toFixed(0)} s`,
-  );
-  if (errors > 0) {
-    const bar = '!'.repeat(100);
-    out.push(
-      '',
-      bar,
-      `!!! ${int(errors)} REQUEST(S) FAILED: the figures above include a broken run and cannot be trusted`,
-    );
-    for (const r of failed) {
-      out.push(
-        `!!!   ${r.scenario} · ${SETUP_LABELS[r.setup]} · ${r.mode} round ${r.round}: ${JSON.stringify(r.result.errorKinds)}`,
-      );
-      for (const sample of r.result.errorSamples.slice(0, 2))
-        out.push(`!!!     ${sample.replace(/\s+/g, ' ')}`);
-    }
-    out.push(bar);
-  }
+  out.push('', ...targetLines(report, summaries), ...errorLines(report));
   return `${out.join('\n')}\n`;
 }

@@ -2,19 +2,20 @@
 // Envoys (same pinned binary; one without ext_proc, one with it) as separate processes, drives identical requests
 // through both from a separate load-generator process, and prints latency, throughput, CPU and memory.
 // Usage: tsx bench/run.ts [--json]     (tuning: BENCH_* environment variables, see `--help`)
-import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderBootstrap } from '../envoy/src/bootstrap.js';
-import { ENVOY_VERSION, ensureEnvoy } from '../envoy/src/install.js';
+import { ensureEnvoy } from '../envoy/src/install.js';
 import { freePort, type RunningEnvoy, startEnvoy } from '../envoy/src/process.js';
-import type { ChildMessage, LoadJob, LoadResult } from './load.js';
+import { environment, HELP, loadParams, type Params } from './config.js';
+import { LoadClient } from './load-client.js';
 import {
   cpuSeconds,
   type ExtprocProcess,
+  type FakeUpstreamProcess,
   forkLoadGenerator,
   killAllNow,
+  machineBusySeconds,
   memory,
   startExtprocProcess,
   startFakeUpstreamProcess,
@@ -25,134 +26,48 @@ import {
   type BenchReport,
   formatReport,
   hasErrors,
-  type Params,
   PROC_NAMES,
   type ProcName,
-  type RunRecord,
   summarize,
   TARGETS,
 } from './report.js';
-import {
-  PIECES,
-  requestSpec,
-  SCENARIO_NAMES,
-  SCENARIOS,
-  type ScenarioName,
-  type Setup,
-} from './scenarios.js';
+import { requestSpec, SCENARIOS, type ScenarioName, type Setup } from './scenarios.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const MESSAGE_TIMEOUT_MS = 1000;
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`${name} must be an integer ${min}..${max}, got "${raw}"`);
-  return n;
-}
-
-function params(): Params {
-  const scenarios = (process.env.BENCH_SCENARIOS?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean) ?? [...SCENARIO_NAMES]) as ScenarioName[];
-  for (const s of scenarios)
-    if (!SCENARIO_NAMES.includes(s)) throw new Error(`BENCH_SCENARIOS: unknown scenario "${s}"`);
-  return {
-    concurrency: envInt('BENCH_CONCURRENCY', 50, 1, 1000),
-    seconds: envInt('BENCH_SECONDS', 10, 1, 600),
-    warmupSeconds: envInt('BENCH_WARMUP_SECONDS', 2, 0, 60),
-    rounds: envInt('BENCH_ROUNDS', 2, 1, 10),
-    probeRps: envInt('BENCH_PROBE_RPS', 200, 1, 5000),
-    probeSeconds: envInt('BENCH_PROBE_SECONDS', 5, 0, 600),
-    envoyConcurrency: envInt('BENCH_ENVOY_CONCURRENCY', 1, 1, 64),
-    scenarios,
-    messageTimeoutMs: MESSAGE_TIMEOUT_MS,
-    pieces: PIECES,
-  };
-}
-
-const HELP = `usage: tsx bench/run.ts [--json]
-  --json                      also print a machine-readable summary (one JSON line) at the end
-  BENCH_CONCURRENCY=50        clients in the closed-loop runs
-  BENCH_SECONDS=10            measured seconds per closed-loop run (after BENCH_WARMUP_SECONDS=2 of warm-up)
-  BENCH_ROUNDS=2              each setup is measured this many times, order alternating; medians are reported
-  BENCH_PROBE_RPS=200         paced latency probe rate; BENCH_PROBE_SECONDS=5 per probe run (0 = skip probes)
-  BENCH_ENVOY_CONCURRENCY=1   Envoy worker threads (both Envoys)
-  BENCH_SCENARIOS=a,b         subset of ${SCENARIO_NAMES.join(', ')}
-  BENCH_EXTPROC_NODE_ARGS     extra node flags for extproc, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
-
-function sh(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return '';
-  }
-}
-
-function commit(): string {
-  const head = sh('git', ['rev-parse', '--short', 'HEAD']) || 'unknown';
-  // Untracked files count: code that is not committed is exactly what makes a number unreproducible.
-  return sh('git', ['status', '--porcelain']) !== '' ? `${head}-dirty` : head;
-}
-
-/** Talks to the forked load generator: one job at a time, phase callbacks at the measured window's edges. */
-class LoadClient {
-  private nextId = 1;
-  private pending: {
-    id: number;
-    resolve: (r: LoadResult) => void;
-    reject: (e: Error) => void;
-    onPhase: (p: string) => void;
-  } | null = null;
-
-  constructor(private readonly node: ReturnType<typeof forkLoadGenerator>) {
-    node.child.on('message', (m: ChildMessage) => {
-      const p = this.pending;
-      if (m.type === 'ready' || p === null || m.id !== p.id) return;
-      if (m.type === 'phase') p.onPhase(m.phase);
-      else if (m.type === 'result') p.resolve(m.result);
-      else p.reject(new Error(`load generator: ${m.message}`));
+async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, extproc: ExtprocProcess) {
+  const envoys = {} as Record<Setup, RunningEnvoy & { dead: boolean }>;
+  for (const setup of ['alone', 'full'] as const) {
+    const bootstrap = renderBootstrap({
+      listen: { host: '127.0.0.1', port: await freePort() },
+      admin: { host: '127.0.0.1', port: await freePort() },
+      extproc:
+        setup === 'alone'
+          ? null
+          : {
+              host: '127.0.0.1',
+              port: extproc.grpcPort,
+              failureModeAllow: false,
+              messageTimeoutMs: p.messageTimeoutMs,
+              maxMessageTimeoutMs: 10_000,
+            },
+      upstreams: { openai: fake.url, anthropic: fake.url },
     });
-    node.child.on('exit', () =>
-      this.pending?.reject(new Error(`load generator exited\n${node.output.get()}`)),
-    );
-  }
-
-  ready(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.node.child.once('message', () => resolve());
-      this.node.child.once('exit', () =>
-        reject(new Error(`load generator failed to start\n${this.node.output.get()}`)),
-      );
-    });
-  }
-
-  async run(job: Omit<LoadJob, 'id'>, onPhase: (p: string) => void): Promise<LoadResult> {
-    const id = this.nextId++;
-    const limitMs = job.warmupMs + job.durationMs + 60_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await new Promise<LoadResult>((resolve, reject) => {
-        this.pending = { id, resolve, reject, onPhase };
-        timer = setTimeout(
-          () => reject(new Error(`load job ${id} did not finish within ${limitMs} ms`)),
-          limitMs,
-        );
-        this.node.child.send({ ...job, id });
-      });
-    } finally {
-      clearTimeout(timer);
-      this.pending = null;
+    if (p.envoyRuntime) {
+      bootstrap.layered_runtime = { layers: [{ name: 'bench_overrides', static_layer: p.envoyRuntime }] };
     }
+    const envoy = await startEnvoy({ binPath: bin, concurrency: p.envoyConcurrency, bootstrap });
+    track(`envoy (${setup})`, envoy.pid, () => envoy.stop(3000));
+    envoys[setup] = Object.assign(envoy, { dead: false });
+    void envoy.exited.then(() => {
+      envoys[setup].dead = true;
+    });
   }
+  return envoys;
 }
 
+/** One real request per scenario and setup before any load: a misconfiguration fails here with its body. */
 async function sanityCheck(origins: Record<Setup, string>, scenarios: ScenarioName[]): Promise<void> {
   for (const scenario of scenarios) {
     for (const setup of ['alone', 'full'] as const) {
@@ -180,85 +95,54 @@ async function main(): Promise<number> {
   }
   const unknown = argv.filter((a) => a !== '--json');
   if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')}\n${HELP}`);
-  const p = params();
+  const p = loadParams();
   const started = Date.now();
-  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
   const envoyBin = await ensureEnvoy();
-  const envoyVersion = /\/(\d+\.\d+\.\d+)\//.exec(sh(envoyBin, ['--version']))?.[1] ?? `${ENVOY_VERSION}?`;
   log('starting fake upstream, extproc and two Envoys…');
   const fake = await startFakeUpstreamProcess(ROOT);
+  const extprocEntry = process.env.BENCH_EXTPROC_MAIN?.trim() || join(ROOT, 'extproc/dist/main.js');
   const nodeArgs = process.env.BENCH_EXTPROC_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const extproc: ExtprocProcess = await startExtprocProcess(ROOT, nodeArgs);
-  const envoys = {} as Record<Setup, RunningEnvoy>;
-  const envoyDead: Record<Setup, boolean> = { alone: false, full: false };
-  for (const setup of ['alone', 'full'] as const) {
-    const envoy = await startEnvoy({
-      binPath: envoyBin,
-      concurrency: p.envoyConcurrency,
-      bootstrap: renderBootstrap({
-        listen: { host: '127.0.0.1', port: await freePort() },
-        admin: { host: '127.0.0.1', port: await freePort() },
-        extproc:
-          setup === 'alone'
-            ? null
-            : {
-                host: '127.0.0.1',
-                port: extproc.grpcPort,
-                failureModeAllow: false,
-                messageTimeoutMs: p.messageTimeoutMs,
-                maxMessageTimeoutMs: 10_000,
-              },
-        upstreams: { openai: fake.url, anthropic: fake.url },
-      }),
-    });
-    track(`envoy (${setup})`, envoy.pid, () => envoy.stop(3000));
-    void envoy.exited.then(() => {
-      envoyDead[setup] = true;
-    });
-    envoys[setup] = envoy;
-  }
+  const extproc = await startExtprocProcess(ROOT, extprocEntry, nodeArgs);
+  const envoys = await startEnvoys(p, envoyBin, fake, extproc);
   const origins = { alone: envoys.alone.listenUrl, full: envoys.full.listenUrl };
   await sanityCheck(origins, p.scenarios);
   const loadNode = forkLoadGenerator(ROOT);
   const load = new LoadClient(loadNode);
   await load.ready();
 
-  const pids = (setup: Setup): Record<ProcName, number> => ({
+  const pid = (c: { child: { pid?: number } }) => c.child.pid as number;
+  const procPids = (setup: Setup): Record<ProcName, number> => ({
     envoy: envoys[setup].pid,
-    extproc: extproc.child.pid as number,
-    upstream: fake.child.pid as number,
-    loadgen: loadNode.child.pid as number,
+    extproc: pid(extproc),
+    upstream: pid(fake),
+    loadgen: pid(loadNode),
   });
+  // Everything this bench runs; whatever else the machine did in a window is someone else's load (noise).
+  const ours = [envoys.alone.pid, envoys.full.pid, pid(extproc), pid(fake), pid(loadNode), process.pid];
   const checkAlive = () => {
     const dead = [
       ['extproc', extproc.exitInfo(), extproc.output.get()],
       ['fake upstream', fake.exitInfo(), fake.output.get()],
-      ['envoy (alone)', envoyDead.alone ? 'exited' : null, envoys.alone.logs()],
-      ['envoy (full)', envoyDead.full ? 'exited' : null, envoys.full.logs()],
+      ['envoy (alone)', envoys.alone.dead ? 'exited' : null, envoys.alone.logs()],
+      ['envoy (full)', envoys.full.dead ? 'exited' : null, envoys.full.logs()],
     ].find(([, info]) => info !== null);
     if (dead)
       throw new Error(`${dead[0]} died during the benchmark (${dead[1]}):\n${String(dead[2]).slice(-3000)}`);
   };
 
-  // RSS: sampled during the run for a per-scenario peak; VmHWM adds the kernel's peak for the whole process life.
-  const extprocPid = extproc.child.pid as number;
-  const idleRss = memory(extprocPid).rss;
+  // RSS: sampled for a per-scenario peak; the kernel's VmHWM adds the peak over the process's whole life.
+  const idleRss = memory(pid(extproc)).rss;
   let scenarioPeak = 0;
   const sampler = setInterval(() => {
-    scenarioPeak = Math.max(scenarioPeak, memory(extprocPid).rss || 0);
+    scenarioPeak = Math.max(scenarioPeak, memory(pid(extproc)).rss || 0);
   }, 100);
   sampler.unref();
 
-  const runs: RunRecord[] = [];
   const report: BenchReport = {
-    commit: commit(),
-    node: process.version,
-    envoy: envoyVersion,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    ...environment(ROOT, envoyBin),
     params: p,
-    runs,
+    runs: [],
     extproc: { idleRssBytes: idleRss, peakRssBytes: 0, hwmBytes: 0, peakRssByScenario: {} },
     durationSeconds: 0,
   };
@@ -266,17 +150,24 @@ async function main(): Promise<number> {
   for (const scenario of p.scenarios) {
     scenarioPeak = 0;
     for (const mode of modes) {
+      const seconds = mode === 'closed' ? p.seconds : p.probeSeconds;
       for (let round = 1; round <= p.rounds; round++) {
-        // Alternate the order (ABBA) so drift over time (caches, thermal, GC of long-lived processes) cancels out.
+        // Alternate the order (ABBA) so drift over time (caches, GC of long-lived processes, neighbours) cancels.
         const order: Setup[] = round % 2 === 1 ? ['alone', 'full'] : ['full', 'alone'];
         for (const setup of order) {
-          log(
-            `${scenario} · ${mode === 'closed' ? `${p.concurrency} clients` : `${p.probeRps} req/s`} · ${setup} · round ${round}/${p.rounds}`,
-          );
-          const procPids = pids(setup);
-          let before: Record<string, number> = {};
-          let after: Record<string, number> = {};
-          const sample = () => Object.fromEntries(PROC_NAMES.map((n) => [n, cpuSeconds(procPids[n])]));
+          const what = mode === 'closed' ? `${p.concurrency} clients` : `${p.probeRps} req/s`;
+          log(`${scenario} · ${what} · ${setup} · round ${round}/${p.rounds}`);
+          const pids = procPids(setup);
+          const sample = () => ({
+            procs: Object.fromEntries(PROC_NAMES.map((n) => [n, cpuSeconds(pids[n])])) as Record<
+              ProcName,
+              number
+            >,
+            ours: ours.reduce((s, id) => s + cpuSeconds(id), 0),
+            machine: machineBusySeconds(),
+          });
+          let before = sample();
+          let after = before;
           const result = await load.run(
             {
               origin: origins[setup],
@@ -286,7 +177,7 @@ async function main(): Promise<number> {
               concurrency: mode === 'closed' ? p.concurrency : 8,
               rate: p.probeRps,
               warmupMs: (mode === 'closed' ? p.warmupSeconds : 1) * 1000,
-              durationMs: (mode === 'closed' ? p.seconds : p.probeSeconds) * 1000,
+              durationMs: seconds * 1000,
             },
             (phase) => {
               if (phase === 'measure') before = sample();
@@ -294,14 +185,22 @@ async function main(): Promise<number> {
             },
           );
           checkAlive();
-          const measured = result.rps * (mode === 'closed' ? p.seconds : p.probeSeconds) || 1;
+          const requests = Math.max(1, result.rps * seconds);
           const cpuMsPerRequest = Object.fromEntries(
-            PROC_NAMES.map((n) => [
-              n,
-              (((after[n] ?? Number.NaN) - (before[n] ?? Number.NaN)) * 1000) / measured,
-            ]),
+            PROC_NAMES.map((n) => [n, ((after.procs[n] - before.procs[n]) * 1000) / requests]),
           ) as Record<ProcName, number>;
-          runs.push({ scenario, setup, mode, round, result, cpuMsPerRequest });
+          const machineCores = (after.machine - before.machine) / seconds;
+          const otherCores = (after.machine - before.machine - (after.ours - before.ours)) / seconds;
+          report.runs.push({
+            scenario,
+            setup,
+            mode,
+            round,
+            result,
+            cpuMsPerRequest,
+            machineCores,
+            otherCores,
+          });
           if (result.errors > 0)
             log(`!!! ${result.errors} failed requests: ${JSON.stringify(result.errorKinds)}`);
         }
@@ -310,7 +209,7 @@ async function main(): Promise<number> {
     report.extproc.peakRssByScenario[scenario] = scenarioPeak;
   }
   clearInterval(sampler);
-  const mem = memory(extprocPid);
+  const mem = memory(pid(extproc));
   report.extproc.peakRssBytes = Math.max(...Object.values(report.extproc.peakRssByScenario), mem.rss);
   report.extproc.hwmBytes = mem.hwm;
   report.durationSeconds = (Date.now() - started) / 1000;
@@ -319,6 +218,7 @@ async function main(): Promise<number> {
   if (argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ ...report, targets: TARGETS, summary: summarize(report) })}\n`);
   }
+  // Failed requests mean the gateway misbehaved under load: the run is not a valid measurement.
   return hasErrors(report) ? 1 : 0;
 }
 
@@ -339,6 +239,8 @@ process.on('SIGTERM', () => void shutdown(143));
 main().then(
   (code) => shutdown(code),
   (err: unknown) => {
+    // After Ctrl-C the dying children make the run fail too; that is not news.
+    if (exiting) return;
     process.stderr.write(`[bench] FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
     void shutdown(2);
   },
