@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Process entry point: config → database (URL or embedded PGlite) → migrations → bootstrap → listen, and a graceful
 // shutdown on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close pools).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
@@ -31,6 +33,49 @@ export async function openConfiguredDatabase(
   return { db, url: embedded.url };
 }
 
+/**
+ * Lets the HTTP server close without waiting on idle clients. Node's server.close(), which app.close() calls after
+ * the preClose hooks, only drops connections idle *between* keep-alive requests: a connection that has not sent a
+ * request yet counts as busy until headersTimeout ends it (60 s, checked every 30 s), and a keep-alive connection
+ * whose response goes out after close() stays open for keepAliveTimeout (72 s). Node's fetch opens such a spare
+ * connection when a request is aborted, e.g. extproc's long-poll when extproc stops: the control plane stopped
+ * after it then took 60–90 s to close. The returned drain(), run just before server.close(), drops every connection
+ * without a request in flight (and any that opens later) and lets the others finish their requests, answered with
+ * "Connection: close", then closes them.
+ */
+export function connectionDrainer(server: Server): () => void {
+  const inFlight = new Map<Socket, Set<ServerResponse>>();
+  let draining = false;
+  server.on('connection', (socket: Socket) => {
+    if (draining) {
+      socket.destroy();
+      return;
+    }
+    inFlight.set(socket, new Set());
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  // First, so the response is seen before any handler can finish it.
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    const responses = inFlight.get(socket);
+    if (!responses) return;
+    responses.add(response);
+    if (draining) response.setHeader('connection', 'close');
+    response.once('close', () => {
+      responses.delete(response);
+      // The response is out (or its connection gone): close once everything written has been flushed.
+      if (draining && responses.size === 0 && !socket.destroyed) socket.end(() => socket.destroy());
+    });
+  });
+  return () => {
+    draining = true;
+    for (const [socket, responses] of inFlight) {
+      if (responses.size === 0) socket.destroy();
+      for (const response of responses) if (!response.headersSent) response.setHeader('connection', 'close');
+    }
+  };
+}
+
 export interface RunningServer {
   address: string;
   close(): Promise<void>;
@@ -49,6 +94,10 @@ export async function startServer(
     const app = await buildApp({ config, db, redis, policy: {}, ...extra });
     // ioredis reconnects by itself; without a listener every outage would print as an "unhandled error event".
     redis?.on('error', (error: unknown) => app.log.warn({ err: error }, 'redis connection error'));
+    // Added last, so it runs after the other preClose hooks (the policy publisher answers parked long-polls there),
+    // right before Fastify calls server.close().
+    const drainConnections = connectionDrainer(app.server);
+    app.addHook('preClose', async () => drainConnections());
     const address = await app.listen({ host: config.host, port: config.port });
     if (config.databaseUrl === null)
       app.log.info({ dataDir: join(config.stateDir, 'pglite') }, 'embedded database');

@@ -674,7 +674,9 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
     // resets as an attack and drops the connection after ~1000, failing every in-flight request closed (503).
     // Graceful close half-closes the stream instead.
     layered_runtime: {
-      layers: [{ name: 'static', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } }],
+      layers: [
+        { name: 'static', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } },
+      ],
     },
     // A cap on open client connections protects Envoy (and the file-descriptor limit) from a connection flood.
     overload_manager: {

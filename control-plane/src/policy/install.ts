@@ -77,7 +77,9 @@ export function installPolicyPublication(
     },
     async (request, reply) => {
       const controller = new AbortController();
-      reply.raw.once('close', () => controller.abort());
+      // The client may already be gone (its 'close' came while the token was checked): don't park for nothing.
+      if (reply.raw.destroyed) controller.abort();
+      else reply.raw.once('close', () => controller.abort());
       const { after = 0, waitMs = 0 } = request.query;
       const snapshot = await publisher.waitForNewer(after, Math.min(waitMs, MAX_WAIT_MS), controller.signal);
       reply.header('cache-control', 'no-store');

@@ -2,7 +2,9 @@
 // transaction commits; the publisher coalesces bursts, compiles one snapshot at a time (and, across replicas, under
 // a PostgreSQL advisory lock so version order is compile order), records it in policy_versions, pushes it to Redis
 // when configured, and wakes this process's long-poll waiters. Failures are logged, counted and retried with
-// backoff until they succeed: a change is never silently dropped.
+// backoff until they succeed: a change is never silently dropped. Versions only ever increase, also across a database
+// reset: the sequence is advanced past the version Redis holds (read before the first publication, and whenever
+// Redis refuses one for holding a version this database never reached).
 import { type PolicySnapshot, REDIS_SNAPSHOT_CHANNEL, REDIS_SNAPSHOT_KEY } from '@acc/extproc/policy';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -16,6 +18,8 @@ export interface PublisherDatabase {
 
 export interface PublisherLog {
   info(obj: object, msg: string): void;
+  /** Falls back to error. */
+  warn?(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
@@ -36,18 +40,33 @@ export interface PublisherOptions {
 
 // Any constant shared by every replica: pg_advisory_xact_lock takes a bigint.
 const PUBLISH_LOCK = 0x4143435f504f4c;
-// Never let an older snapshot overwrite a newer one pushed by another replica.
+// Never let an older snapshot overwrite a newer one pushed by another replica. Returns 0 when the snapshot is stored
+// (or this very snapshot already was: a retried push), else the version held, which is not lower.
 const SET_IF_NEWER = `
 local current = redis.call('GET', KEYS[1])
 if current then
+  if current == ARGV[1] then
+    return 0
+  end
   local ok, decoded = pcall(cjson.decode, current)
   if ok and type(decoded) == 'table' and tonumber(decoded.version) and tonumber(decoded.version) >= tonumber(ARGV[2]) then
-    return 0
+    return tonumber(decoded.version)
   end
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', KEYS[2], ARGV[2])
-return 1`;
+return 0`;
+// The version of the snapshot held in Redis, 0 if none, without transferring it.
+const VERSION_HELD = `
+local current = redis.call('GET', KEYS[1])
+if not current then
+  return 0
+end
+local ok, decoded = pcall(cjson.decode, current)
+if ok and type(decoded) == 'table' and tonumber(decoded.version) then
+  return tonumber(decoded.version)
+end
+return 0`;
 
 export class PolicyPublisher {
   readonly registry: Registry;
@@ -58,6 +77,9 @@ export class PolicyPublisher {
   /** Stored in the database but not yet in Redis: retried alone, without a new version. */
   private unpushed: PolicySnapshot | null = null;
   private unpushedSince: number | null = null;
+  /** The next version must be above this: one Redis holds (see readRedisVersion and push). */
+  private versionFloor = 0;
+  private redisVersionRead = false;
   private chain: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private closed = false;
@@ -157,6 +179,24 @@ export class PolicyPublisher {
   }
 
   private async step(): Promise<PolicySnapshot> {
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = await this.stepOnce();
+      if (snapshot) return snapshot;
+      // Redis refused the snapshot for holding a version this database never reached: compile again, past it.
+      if (attempt >= 3) {
+        this.metrics.errors.inc({ stage: 'redis' });
+        const error = new Error(
+          `Redis keeps holding a policy snapshot newer than this database's (${this.versionFloor})`,
+        );
+        this.options.log.error({ err: error }, 'policy snapshot push to Redis refused');
+        throw error;
+      }
+      this.dirty = true;
+    }
+  }
+
+  /** One compile (when needed) and push; null when Redis refused it for holding a version from elsewhere. */
+  private async stepOnce(): Promise<PolicySnapshot | null> {
     let snapshot = this.unpushed;
     if (this.dirty || !snapshot) {
       const since = this.pendingSince;
@@ -182,8 +222,9 @@ export class PolicyPublisher {
       if (!this.unpushed) this.observeLag();
     }
     if (this.unpushed) {
+      let stored: boolean;
       try {
-        await this.push(this.unpushed);
+        stored = await this.push(this.unpushed);
       } catch (error) {
         this.metrics.errors.inc({ stage: 'redis' });
         this.options.log.error(
@@ -192,6 +233,7 @@ export class PolicyPublisher {
         );
         throw error;
       }
+      if (!stored) return null;
       this.unpushed = null;
       this.observeLag();
     }
@@ -201,12 +243,26 @@ export class PolicyPublisher {
 
   private async compileAndStore(): Promise<PolicySnapshot> {
     const keep = this.options.keepVersions ?? 50;
+    await this.readRedisVersion();
+    const floor = this.versionFloor;
     return this.options.db.withAdmin(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
       const next = await tx.query<{ version: string }>(
         "SELECT nextval(pg_get_serial_sequence('policy_versions', 'version'))::text AS version",
       );
-      const version = Number(next.rows[0]?.version);
+      let version = Number(next.rows[0]?.version);
+      if (version <= floor) {
+        // Redis holds a version this database never reached: it was recreated or restored from an older backup (or
+        // another database shares this Redis). Below that version, Redis and extproc would ignore every snapshot.
+        await tx.query("SELECT setval(pg_get_serial_sequence('policy_versions', 'version'), $1)", [
+          floor + 1,
+        ]);
+        this.warn(
+          { redisVersion: floor, sequenceVersion: version, version: floor + 1 },
+          'policy version sequence behind the version in Redis (database reset or restored?): advanced past it',
+        );
+        version = floor + 1;
+      }
       const publishedAt = new Date();
       const snapshot = await compileSnapshot(tx, version, publishedAt);
       await tx.query(
@@ -224,18 +280,59 @@ export class PolicyPublisher {
     this.unpushedSince = null;
   }
 
-  private async push(snapshot: PolicySnapshot): Promise<void> {
+  /**
+   * Stores the snapshot in Redis unless a newer one is there. False when Redis holds a version (newer or equal, but
+   * another snapshot) that this database never reached; versionFloor then makes the next compile go past it.
+   */
+  private async push(snapshot: PolicySnapshot): Promise<boolean> {
     const redis = this.options.redis;
-    if (!redis) return;
+    if (!redis) return true;
     const json = JSON.stringify(snapshot);
-    await redis.eval(
-      SET_IF_NEWER,
-      2,
-      REDIS_SNAPSHOT_KEY,
-      REDIS_SNAPSHOT_CHANNEL,
-      json,
-      String(snapshot.version),
+    const held = Number(
+      await redis.eval(
+        SET_IF_NEWER,
+        2,
+        REDIS_SNAPSHOT_KEY,
+        REDIS_SNAPSHOT_CHANNEL,
+        json,
+        String(snapshot.version),
+      ),
     );
+    if (!(held > 0)) return true;
+    if (held > snapshot.version) {
+      // Usually a newer version of this database, pushed by another replica that compiled after us: nothing to do.
+      const { rows } = await this.options.db.withAdmin((tx) =>
+        tx.query<{ version: string | null }>('SELECT max(version)::text AS version FROM policy_versions'),
+      );
+      if (Number(rows[0]?.version ?? 0) >= held) return true;
+    }
+    this.warn(
+      { version: snapshot.version, redisVersion: held },
+      'Redis holds a policy snapshot this database never published (database reset or restored, or another one ' +
+        'shares this Redis): publishing again, past its version',
+    );
+    this.versionFloor = Math.max(this.versionFloor, held);
+    return false;
+  }
+
+  /** Once, before the first publication: the version Redis holds, which this database's versions must pass. */
+  private async readRedisVersion(): Promise<void> {
+    const redis = this.options.redis;
+    if (!redis || this.redisVersionRead) return;
+    // Once only, even if Redis is down: the push would fail and be retried, and its compare-and-set catches it then.
+    this.redisVersionRead = true;
+    try {
+      const held = Number(await redis.eval(VERSION_HELD, 1, REDIS_SNAPSHOT_KEY));
+      if (held > this.versionFloor) this.versionFloor = held;
+    } catch {
+      // see above
+    }
+  }
+
+  private warn(obj: object, msg: string): void {
+    const { log } = this.options;
+    if (log.warn) log.warn(obj, msg);
+    else log.error(obj, msg);
   }
 
   private adopt(snapshot: PolicySnapshot): void {
@@ -279,6 +376,8 @@ export class PolicyPublisher {
   }
 
   private sleep(ms: number): Promise<void> {
+    // close() only wakes a sleep already started: one started after it (a failure while closing) must not wait.
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
