@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError, installErrorHandling } from './errors.js';
+import { installKeyUsage } from './keys/last-used.js';
 import { API_PREFIX, installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
 import { installOps } from './plugins/ops.js';
@@ -110,6 +111,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (snapshotPublisher && !options.publishPolicy)
     publishPolicy = async (orgId) => snapshotPublisher.changed(orgId);
   installOps(app, db, redis);
+  installKeyUsage(app, db);
 
   await app.register(routes, { prefix: API_PREFIX });
   return app;

@@ -194,6 +194,32 @@ describe.each(['redis', 'long-poll'] as const)('control plane → extproc policy
   }, 60_000);
 });
 
+describe.each(['redis', 'long-poll'] as const)('key usage (%s)', (mode) => {
+  it('is reported in batches and shows as lastUsedAt, never per request', async () => {
+    stack = await startStack(mode);
+    const created = await stack.api('POST', '/keys', { name: 'used' });
+    expect(created.json.lastUsedAt).toBeNull();
+    const client = new OpenAI({
+      apiKey: created.json.key as string,
+      baseURL: `${stack.gatewayUrl}/v1`,
+      maxRetries: 0,
+    });
+    const before = Date.now();
+    await within(2000, () =>
+      client.chat.completions.create(chat).then(
+        () => true,
+        () => false,
+      ),
+    );
+    const live = stack;
+    // extproc flushes every 5 s, and the control plane drains Redis every 5 s.
+    await within(15_000, async () => {
+      const key = await live.api('GET', `/keys/${created.json.id}`);
+      return typeof key.json.lastUsedAt === 'string' && Date.parse(key.json.lastUsedAt) >= before - 1000;
+    });
+  }, 60_000);
+});
+
 describe('when the control plane goes away', () => {
   it('extproc keeps serving the last good snapshot and stays ready', async () => {
     stack = await startStack('long-poll');

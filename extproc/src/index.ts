@@ -6,8 +6,10 @@ import { startOpsServer } from './http-server.js';
 import { createLogger, type Logger } from './log.js';
 import { ExtprocMetrics } from './metrics.js';
 import type { RequestRecord } from './pipeline/stream-context.js';
+import { controlPlaneKeyUsageSink, KeyUsageReporter } from './policy/key-usage.js';
 import { ControlPlanePolicySource, type PolicySource } from './policy/policy-sources.js';
 import { PolicyStore } from './policy/policy-store.js';
+import { KEY_LAST_USED_PATH } from './policy/snapshot.js';
 import { parsePriceOverrides } from './pricing/pricing.js';
 
 export type { ExtprocConfig } from './config.js';
@@ -46,13 +48,24 @@ export async function startExtproc(
     metrics.registry,
   );
   let source: PolicySource | null = null;
+  let keyUsage: KeyUsageReporter | null = null;
   if (config.redisUrl) {
     // ioredis is loaded only when used: it is a sizeable share of an idle extproc's memory.
     const { RedisPolicySource } = await import('./policy/redis-policy-source.js');
-    source = new RedisPolicySource(config.redisUrl, policyStore);
+    const redisSource = new RedisPolicySource(config.redisUrl, policyStore);
+    keyUsage = new KeyUsageReporter(redisSource.keyUsageSink(), log);
+    source = redisSource;
   } else if (config.controlPlaneUrl && config.internalToken) {
     source = new ControlPlanePolicySource(config.controlPlaneUrl, config.internalToken, policyStore);
+    keyUsage = new KeyUsageReporter(
+      controlPlaneKeyUsageSink(config.controlPlaneUrl, config.internalToken, KEY_LAST_USED_PATH),
+      log,
+    );
   }
+  const onRecord = (record: RequestRecord) => {
+    keyUsage?.note(record.keyId);
+    options.onRecord?.(record);
+  };
   if (!source && config.bootstrapKeys.length === 0) {
     log.warn(
       'no gateway keys (ACC_BOOTSTRAP_KEY) and no policy source (REDIS_URL / ACC_CONTROL_PLANE_URL): every request gets 401',
@@ -67,7 +80,7 @@ export async function startExtproc(
       port: config.grpcPort,
       // The whole buffered request body arrives in one message, plus headers and framing.
       maxMessageBytes: config.maxRequestBytes + 1024 * 1024,
-      onRecord: options.onRecord,
+      onRecord,
     },
   );
   const ops = await startOpsServer({
@@ -97,6 +110,7 @@ export async function startExtproc(
     log,
     async stop(graceMs = 5000) {
       grpcServer.setServing(false);
+      await keyUsage?.stop();
       await source?.stop();
       await grpcServer.shutdown(graceMs);
       await new Promise<void>((resolve) => ops.server.close(() => resolve()));

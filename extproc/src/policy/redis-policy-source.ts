@@ -1,9 +1,10 @@
 // Snapshots from Redis: GET the stored latest on start, on every announcement and on every reconnect (announcements
 // sent while disconnected are lost), plus a slow safety poll. Imported only when REDIS_URL is set.
 import { Redis } from 'ioredis';
+import type { KeyUsageSink } from './key-usage.js';
 import type { PolicySource } from './policy-sources.js';
 import type { PolicyStore } from './policy-store.js';
-import { REDIS_SNAPSHOT_CHANNEL, REDIS_SNAPSHOT_KEY } from './snapshot.js';
+import { REDIS_KEY_LAST_USED, REDIS_SNAPSHOT_CHANNEL, REDIS_SNAPSHOT_KEY } from './snapshot.js';
 
 /** Re-reads on every announcement, on every reconnect (announcements may have been missed) and every `pollMs`. */
 export class RedisPolicySource implements PolicySource {
@@ -65,6 +66,13 @@ export class RedisPolicySource implements PolicySource {
       this.loading = null;
     });
     return this.loading;
+  }
+
+  /** Key usage goes to a hash the control plane drains into gateway_keys.last_used_at. */
+  keyUsageSink(): KeyUsageSink {
+    return async (lastUsed) => {
+      await this.client.hset(REDIS_KEY_LAST_USED, lastUsed);
+    };
   }
 
   async stop(): Promise<void> {

@@ -78,3 +78,8 @@ export interface PolicySnapshot {
   providerCredentials: SnapshotProviderCredential[];
   pricing: SnapshotPriceOverride[];
 }
+
+/** Redis hash where extproc replicas record when each gateway key was last used (field: key id, value: ISO time). */
+export const REDIS_KEY_LAST_USED = 'acc:keys:last-used';
+/** Control-plane endpoint for the same report when there is no Redis (body: `{ lastUsed: { [keyId]: iso } }`). */
+export const KEY_LAST_USED_PATH = '/internal/v1/keys/last-used';
