@@ -18,7 +18,6 @@ execFileSync(
     'String',
     '--oneofs',
     '--arrays',
-    '--defaults',
     '--grpcLib',
     '@grpc/grpc-js',
     '-I',

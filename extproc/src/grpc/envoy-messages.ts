@@ -1,6 +1,7 @@
 // The one place that knows how Envoy's ext_proc messages are shaped. The pipeline speaks in terms of
 // "continue", "set these headers", "replace the body", "answer now"; this module turns that into protobuf objects.
 import type { HeaderMap__Output } from './gen/envoy/config/core/v3/HeaderMap.js';
+import type { HeaderValue__Output } from './gen/envoy/config/core/v3/HeaderValue.js';
 import type { HeaderValueOption } from './gen/envoy/config/core/v3/HeaderValueOption.js';
 import type { ProcessingMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/ProcessingMode.js';
 import type { CommonResponse } from './gen/envoy/service/ext_proc/v3/CommonResponse.js';
@@ -8,28 +9,41 @@ import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/Process
 
 export type { ProcessingResponse };
 
-/** Request or response headers as Envoy sent them: lowercase names, pseudo-headers included. */
+const NO_HEADERS: readonly HeaderValue__Output[] = Object.freeze([]);
+
+/**
+ * Request or response headers as Envoy sent them: lowercase names, pseudo-headers included.
+ * Values are decoded on lookup: the pipeline reads a handful of the headers a request carries, so
+ * decoding (and indexing) all of them up front would be wasted work on every message.
+ */
 export class Headers {
-  private readonly values = new Map<string, string>();
+  private constructor(private readonly entries: readonly HeaderValue__Output[]) {}
 
   static fromEnvoy(map: HeaderMap__Output | null | undefined): Headers {
-    const headers = new Headers();
-    for (const entry of map?.headers ?? []) {
-      // Envoy fills raw_value (bytes) and leaves value empty; latin1 keeps every byte as one char.
-      const value = entry.raw_value.length > 0 ? entry.raw_value.toString('latin1') : entry.value;
-      const previous = headers.values.get(entry.key);
-      headers.values.set(entry.key, previous === undefined ? value : `${previous}, ${value}`);
-    }
-    return headers;
+    return new Headers(map?.headers ?? NO_HEADERS);
   }
 
+  /** The header's value; repeated headers are joined with ", ". */
   get(name: string): string | undefined {
-    return this.values.get(name);
+    let joined: string | undefined;
+    for (const entry of this.entries) {
+      if (entry.key !== name) continue;
+      const value = headerValue(entry);
+      joined = joined === undefined ? value : `${joined}, ${value}`;
+    }
+    return joined;
   }
 
   has(name: string): boolean {
-    return this.values.has(name);
+    for (const entry of this.entries) if (entry.key === name) return true;
+    return false;
   }
+}
+
+/** Envoy fills raw_value (bytes) and leaves value empty; latin1 keeps every byte as one char. */
+function headerValue(entry: HeaderValue__Output): string {
+  const raw = entry.raw_value;
+  return raw !== undefined && raw.length > 0 ? raw.toString('latin1') : (entry.value ?? '');
 }
 
 export interface HeaderChanges {
@@ -58,6 +72,12 @@ function common(changes?: HeaderChanges, body?: Buffer, clearRouteCache = false)
 // Shared, never-mutated replies for the common "nothing to change" case: no allocation per chunk.
 const CONTINUE_RESPONSE_BODY: ProcessingResponse = Object.freeze({ response_body: { response: {} } });
 const CONTINUE_REQUEST_BODY: ProcessingResponse = Object.freeze({ request_body: { response: {} } });
+
+/** The shared replies above: the gRPC layer may encode each of them once and reuse the bytes. */
+export const SHARED_RESPONSES: readonly ProcessingResponse[] = [
+  CONTINUE_RESPONSE_BODY,
+  CONTINUE_REQUEST_BODY,
+];
 
 /** Body modes for a request that is not ours to inspect: headers only, bodies stream past untouched. */
 export const PASS_THROUGH_MODE: ProcessingMode = Object.freeze({

@@ -5,6 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ExtprocMetrics } from '../metrics.js';
 import { type PipelineDeps, type RequestRecord, StreamContext } from '../pipeline/stream-context.js';
+import { SHARED_RESPONSES } from './envoy-messages.js';
+import type { ExternalProcessorDefinition } from './gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
 import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 import type { ProtoGrpcType as ExtProcGrpc } from './gen/external_processor.js';
@@ -20,7 +22,8 @@ function loadProtos() {
       keepCase: true,
       longs: Number,
       enums: String,
-      defaults: true,
+      // Unset fields stay absent: defaults would allocate (e.g. an empty Buffer per header) on every message.
+      defaults: false,
       arrays: true,
       oneofs: true,
       includeDirs: [PROTO_DIR],
@@ -64,10 +67,13 @@ export async function startExtprocServer(
     PHASES.map((phase) => [phase, metrics.phaseSeconds.labels({ phase })]),
   );
 
-  server.addService(protos.envoy.service.ext_proc.v3.ExternalProcessor.service, {
-    Process: (call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>) =>
-      serveProcessStream(call, deps, phaseTimers, options.onRecord),
-  });
+  server.addService(
+    withSharedResponsesPreEncoded(protos.envoy.service.ext_proc.v3.ExternalProcessor.service),
+    {
+      Process: (call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>) =>
+        serveProcessStream(call, deps, phaseTimers, options.onRecord),
+    },
+  );
 
   let serving = true;
   const watchers = new Set<grpc.ServerWritableStream<unknown, HealthCheckResponse>>();
@@ -113,6 +119,20 @@ export async function startExtprocServer(
         });
       });
     },
+  };
+}
+
+/**
+ * Most replies are the shared "continue" objects from envoy-messages.ts; encode those once, not per message.
+ * grpc-js copies the serialized bytes into its own frame, so handing out the same Buffer every time is safe.
+ */
+function withSharedResponsesPreEncoded(service: ExternalProcessorDefinition): ExternalProcessorDefinition {
+  const method = service.Process;
+  const serialize = method.responseSerialize;
+  const encoded = new Map(SHARED_RESPONSES.map((response) => [response, serialize(response)]));
+  return {
+    ...service,
+    Process: { ...method, responseSerialize: (value) => encoded.get(value) ?? serialize(value) },
   };
 }
 

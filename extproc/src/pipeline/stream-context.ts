@@ -67,6 +67,8 @@ export interface RequestRecord {
 
 const UPSTREAM_CLUSTER_HEADER = 'x-acc-upstream-cluster';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// proto3 leaves an empty bytes field off the wire, and the loader (defaults: false) off the message.
+const EMPTY_BODY: Buffer = Buffer.alloc(0);
 
 export class StreamContext {
   private readonly startedAt = performance.now();
@@ -186,7 +188,7 @@ export class StreamContext {
 
   private onRequestBody(message: HttpBody__Output): ProcessingResponse {
     if (!this.endpoint) return continueRequestBody();
-    const body = message.body;
+    const body = message.body ?? EMPTY_BODY;
     if (body.length === 0)
       return this.reject('empty_body', 'The request body is empty; a JSON object is required.');
     if (body.length > this.deps.config.maxRequestBytes) return this.rejectTooLarge(body.length);
@@ -254,7 +256,7 @@ export class StreamContext {
   }
 
   private onResponseBody(message: HttpBody__Output): ProcessingResponse {
-    const chunk = message.body;
+    const chunk = message.body ?? EMPTY_BODY;
     if (this.observer) {
       let out = chunk.length > 0 ? this.observer.push(chunk) : chunk;
       if (message.end_of_stream) {

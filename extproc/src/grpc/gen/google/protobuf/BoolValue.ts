@@ -5,5 +5,5 @@ export interface BoolValue {
 }
 
 export interface BoolValue__Output {
-  value: boolean;
+  value?: boolean;
 }

@@ -5,5 +5,5 @@ export interface BytesValue {
 }
 
 export interface BytesValue__Output {
-  value: Buffer;
+  value?: Buffer;
 }

@@ -5,5 +5,5 @@ export interface DoubleValue {
 }
 
 export interface DoubleValue__Output {
-  value: number;
+  value?: number;
 }

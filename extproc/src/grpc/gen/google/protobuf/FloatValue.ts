@@ -5,5 +5,5 @@ export interface FloatValue {
 }
 
 export interface FloatValue__Output {
-  value: number;
+  value?: number;
 }

@@ -5,5 +5,5 @@ export interface Int32Value {
 }
 
 export interface Int32Value__Output {
-  value: number;
+  value?: number;
 }

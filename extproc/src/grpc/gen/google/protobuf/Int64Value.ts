@@ -7,5 +7,5 @@ export interface Int64Value {
 }
 
 export interface Int64Value__Output {
-  value: number;
+  value?: number;
 }

@@ -5,5 +5,5 @@ export interface StringValue {
 }
 
 export interface StringValue__Output {
-  value: string;
+  value?: string;
 }

@@ -5,5 +5,5 @@ export interface UInt32Value {
 }
 
 export interface UInt32Value__Output {
-  value: number;
+  value?: number;
 }

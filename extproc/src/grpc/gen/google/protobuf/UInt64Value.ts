@@ -7,5 +7,5 @@ export interface UInt64Value {
 }
 
 export interface UInt64Value__Output {
-  value: number;
+  value?: number;
 }

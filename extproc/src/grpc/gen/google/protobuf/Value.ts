@@ -28,7 +28,7 @@ export interface Value__Output {
   numberValue?: number;
   stringValue?: string;
   boolValue?: boolean;
-  structValue?: _google_protobuf_Struct__Output | null;
-  listValue?: _google_protobuf_ListValue__Output | null;
+  structValue?: _google_protobuf_Struct__Output;
+  listValue?: _google_protobuf_ListValue__Output;
   kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
 }

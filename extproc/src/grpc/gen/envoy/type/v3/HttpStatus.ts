@@ -10,5 +10,5 @@ export interface HttpStatus {
 }
 
 export interface HttpStatus__Output {
-  code: _envoy_type_v3_StatusCode__Output;
+  code?: _envoy_type_v3_StatusCode__Output;
 }

@@ -5,5 +5,5 @@ export interface HealthCheckRequest {
 }
 
 export interface HealthCheckRequest__Output {
-  service: string;
+  service?: string;
 }

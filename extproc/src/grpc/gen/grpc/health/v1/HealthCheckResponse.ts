@@ -27,5 +27,5 @@ export interface HealthCheckResponse {
 }
 
 export interface HealthCheckResponse__Output {
-  status: _grpc_health_v1_HealthCheckResponse_ServingStatus__Output;
+  status?: _grpc_health_v1_HealthCheckResponse_ServingStatus__Output;
 }

@@ -7,7 +7,7 @@ export interface HeaderValue {
 }
 
 export interface HeaderValue__Output {
-  key: string;
-  value: string;
-  raw_value: Buffer;
+  key?: string;
+  value?: string;
+  raw_value?: Buffer;
 }

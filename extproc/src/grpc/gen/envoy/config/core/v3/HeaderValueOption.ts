@@ -39,8 +39,8 @@ export interface HeaderValueOption {
 }
 
 export interface HeaderValueOption__Output {
-  header: _envoy_config_core_v3_HeaderValue__Output | null;
-  append: _google_protobuf_BoolValue__Output | null;
-  append_action: _envoy_config_core_v3_HeaderValueOption_HeaderAppendAction__Output;
-  keep_empty_value: boolean;
+  header?: _envoy_config_core_v3_HeaderValue__Output;
+  append?: _google_protobuf_BoolValue__Output;
+  append_action?: _envoy_config_core_v3_HeaderValueOption_HeaderAppendAction__Output;
+  keep_empty_value?: boolean;
 }

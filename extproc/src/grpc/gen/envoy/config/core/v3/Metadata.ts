@@ -10,5 +10,5 @@ export interface Metadata {
 }
 
 export interface Metadata__Output {
-  filter_metadata: { [key: string]: _google_protobuf_Struct__Output };
+  filter_metadata?: { [key: string]: _google_protobuf_Struct__Output };
 }

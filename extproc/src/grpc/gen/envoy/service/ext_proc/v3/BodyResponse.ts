@@ -10,5 +10,5 @@ export interface BodyResponse {
 }
 
 export interface BodyResponse__Output {
-  response: _envoy_service_ext_proc_v3_CommonResponse__Output | null;
+  response?: _envoy_service_ext_proc_v3_CommonResponse__Output;
 }

@@ -33,8 +33,8 @@ export interface CommonResponse {
 }
 
 export interface CommonResponse__Output {
-  status: _envoy_service_ext_proc_v3_CommonResponse_ResponseStatus__Output;
-  header_mutation: _envoy_service_ext_proc_v3_HeaderMutation__Output | null;
-  body_mutation: _envoy_service_ext_proc_v3_BodyMutation__Output | null;
-  clear_route_cache: boolean;
+  status?: _envoy_service_ext_proc_v3_CommonResponse_ResponseStatus__Output;
+  header_mutation?: _envoy_service_ext_proc_v3_HeaderMutation__Output;
+  body_mutation?: _envoy_service_ext_proc_v3_BodyMutation__Output;
+  clear_route_cache?: boolean;
 }

@@ -5,5 +5,5 @@ export interface GrpcStatus {
 }
 
 export interface GrpcStatus__Output {
-  status: number;
+  status?: number;
 }

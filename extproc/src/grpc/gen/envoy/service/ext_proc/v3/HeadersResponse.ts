@@ -10,5 +10,5 @@ export interface HeadersResponse {
 }
 
 export interface HeadersResponse__Output {
-  response: _envoy_service_ext_proc_v3_CommonResponse__Output | null;
+  response?: _envoy_service_ext_proc_v3_CommonResponse__Output;
 }

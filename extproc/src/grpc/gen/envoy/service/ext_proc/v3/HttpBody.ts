@@ -7,7 +7,7 @@ export interface HttpBody {
 }
 
 export interface HttpBody__Output {
-  body: Buffer;
-  end_of_stream: boolean;
-  end_of_stream_without_message: boolean;
+  body?: Buffer;
+  end_of_stream?: boolean;
+  end_of_stream_without_message?: boolean;
 }

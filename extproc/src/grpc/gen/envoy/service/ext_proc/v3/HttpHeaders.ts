@@ -11,6 +11,6 @@ export interface HttpHeaders {
 }
 
 export interface HttpHeaders__Output {
-  headers: _envoy_config_core_v3_HeaderMap__Output | null;
-  end_of_stream: boolean;
+  headers?: _envoy_config_core_v3_HeaderMap__Output;
+  end_of_stream?: boolean;
 }

@@ -10,5 +10,5 @@ export interface HttpTrailers {
 }
 
 export interface HttpTrailers__Output {
-  trailers: _envoy_config_core_v3_HeaderMap__Output | null;
+  trailers?: _envoy_config_core_v3_HeaderMap__Output;
 }

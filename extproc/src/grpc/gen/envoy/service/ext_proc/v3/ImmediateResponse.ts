@@ -22,9 +22,9 @@ export interface ImmediateResponse {
 }
 
 export interface ImmediateResponse__Output {
-  status: _envoy_type_v3_HttpStatus__Output | null;
-  headers: _envoy_service_ext_proc_v3_HeaderMutation__Output | null;
-  body: Buffer;
-  grpc_status: _envoy_service_ext_proc_v3_GrpcStatus__Output | null;
-  details: string;
+  status?: _envoy_type_v3_HttpStatus__Output;
+  headers?: _envoy_service_ext_proc_v3_HeaderMutation__Output;
+  body?: Buffer;
+  grpc_status?: _envoy_service_ext_proc_v3_GrpcStatus__Output;
+  details?: string;
 }

@@ -46,16 +46,16 @@ export interface ProcessingRequest {
 }
 
 export interface ProcessingRequest__Output {
-  request_headers?: _envoy_service_ext_proc_v3_HttpHeaders__Output | null;
-  response_headers?: _envoy_service_ext_proc_v3_HttpHeaders__Output | null;
-  request_body?: _envoy_service_ext_proc_v3_HttpBody__Output | null;
-  response_body?: _envoy_service_ext_proc_v3_HttpBody__Output | null;
-  request_trailers?: _envoy_service_ext_proc_v3_HttpTrailers__Output | null;
-  response_trailers?: _envoy_service_ext_proc_v3_HttpTrailers__Output | null;
-  metadata_context: _envoy_config_core_v3_Metadata__Output | null;
-  attributes: { [key: string]: _google_protobuf_Struct__Output };
-  observability_mode: boolean;
-  protocol_config: _envoy_service_ext_proc_v3_ProtocolConfiguration__Output | null;
+  request_headers?: _envoy_service_ext_proc_v3_HttpHeaders__Output;
+  response_headers?: _envoy_service_ext_proc_v3_HttpHeaders__Output;
+  request_body?: _envoy_service_ext_proc_v3_HttpBody__Output;
+  response_body?: _envoy_service_ext_proc_v3_HttpBody__Output;
+  request_trailers?: _envoy_service_ext_proc_v3_HttpTrailers__Output;
+  response_trailers?: _envoy_service_ext_proc_v3_HttpTrailers__Output;
+  metadata_context?: _envoy_config_core_v3_Metadata__Output;
+  attributes?: { [key: string]: _google_protobuf_Struct__Output };
+  observability_mode?: boolean;
+  protocol_config?: _envoy_service_ext_proc_v3_ProtocolConfiguration__Output;
   request?:
     | 'request_headers'
     | 'response_headers'

@@ -51,16 +51,16 @@ export interface ProcessingResponse {
 }
 
 export interface ProcessingResponse__Output {
-  request_headers?: _envoy_service_ext_proc_v3_HeadersResponse__Output | null;
-  response_headers?: _envoy_service_ext_proc_v3_HeadersResponse__Output | null;
-  request_body?: _envoy_service_ext_proc_v3_BodyResponse__Output | null;
-  response_body?: _envoy_service_ext_proc_v3_BodyResponse__Output | null;
-  request_trailers?: _envoy_service_ext_proc_v3_TrailersResponse__Output | null;
-  response_trailers?: _envoy_service_ext_proc_v3_TrailersResponse__Output | null;
-  immediate_response?: _envoy_service_ext_proc_v3_ImmediateResponse__Output | null;
-  dynamic_metadata: _google_protobuf_Struct__Output | null;
-  mode_override: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode__Output | null;
-  override_message_timeout: _google_protobuf_Duration__Output | null;
+  request_headers?: _envoy_service_ext_proc_v3_HeadersResponse__Output;
+  response_headers?: _envoy_service_ext_proc_v3_HeadersResponse__Output;
+  request_body?: _envoy_service_ext_proc_v3_BodyResponse__Output;
+  response_body?: _envoy_service_ext_proc_v3_BodyResponse__Output;
+  request_trailers?: _envoy_service_ext_proc_v3_TrailersResponse__Output;
+  response_trailers?: _envoy_service_ext_proc_v3_TrailersResponse__Output;
+  immediate_response?: _envoy_service_ext_proc_v3_ImmediateResponse__Output;
+  dynamic_metadata?: _google_protobuf_Struct__Output;
+  mode_override?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode__Output;
+  override_message_timeout?: _google_protobuf_Duration__Output;
   response?:
     | 'request_headers'
     | 'response_headers'

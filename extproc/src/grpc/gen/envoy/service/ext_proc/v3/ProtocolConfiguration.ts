@@ -12,7 +12,7 @@ export interface ProtocolConfiguration {
 }
 
 export interface ProtocolConfiguration__Output {
-  request_body_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output;
-  response_body_mode: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output;
-  send_body_without_waiting_for_header_response: boolean;
+  request_body_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output;
+  response_body_mode?: _envoy_extensions_filters_http_ext_proc_v3_ProcessingMode_BodySendMode__Output;
+  send_body_without_waiting_for_header_response?: boolean;
 }

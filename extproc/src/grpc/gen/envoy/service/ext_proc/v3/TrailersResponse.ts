@@ -10,5 +10,5 @@ export interface TrailersResponse {
 }
 
 export interface TrailersResponse__Output {
-  header_mutation: _envoy_service_ext_proc_v3_HeaderMutation__Output | null;
+  header_mutation?: _envoy_service_ext_proc_v3_HeaderMutation__Output;
 }
