@@ -3,9 +3,8 @@
 import { KEY_LAST_USED_PATH, REDIS_KEY_LAST_USED } from '@acc/extproc/policy';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { safeEqual } from '../auth/secrets.js';
+import { requireInternalToken } from '../auth/internal-token.js';
 import type { Database } from '../db/database.js';
-import { AppError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -72,15 +71,7 @@ export function installKeyUsage(app: FastifyInstance, db: Database, intervalMs =
     KEY_LAST_USED_PATH,
     {
       schema: { hide: true, body: Report },
-      onRequest: async (request) => {
-        const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-        if (!presented || !safeEqual(presented, token)) {
-          throw new AppError(
-            'unauthenticated',
-            'This endpoint needs "Authorization: Bearer <ACC_INTERNAL_TOKEN>"',
-          );
-        }
-      },
+      onRequest: requireInternalToken(token),
     },
     async (request, reply) => {
       await recordKeyUsage(db, request.body.lastUsed);

@@ -4,8 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { type Static, Type } from 'typebox';
-import { safeEqual } from '../auth/secrets.js';
-import { AppError } from '../errors.js';
+import { requireInternalToken } from '../auth/internal-token.js';
 import { PolicyPublisher, type PublisherOptions } from './publisher.js';
 
 export const SNAPSHOT_PATH = '/internal/v1/policy/snapshot';
@@ -64,16 +63,7 @@ export function installPolicyPublication(
     SNAPSHOT_PATH,
     {
       schema: { hide: true, querystring: SnapshotQuery },
-      // Before validation, so nothing about the endpoint is revealed to a caller without the token.
-      onRequest: async (request) => {
-        const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-        if (!presented || !safeEqual(presented, token)) {
-          throw new AppError(
-            'unauthenticated',
-            'This endpoint needs "Authorization: Bearer <ACC_INTERNAL_TOKEN>"',
-          );
-        }
-      },
+      onRequest: requireInternalToken(token),
     },
     async (request, reply) => {
       const controller = new AbortController();
