@@ -100,9 +100,13 @@ export function continueRequestHeaders(
   return response;
 }
 
-export function continueRequestBody(changes?: HeaderChanges, body?: Buffer): ProcessingResponse {
-  if (!changes && !body) return CONTINUE_REQUEST_BODY;
-  return { request_body: { response: common(changes, body) } };
+export function continueRequestBody(
+  changes?: HeaderChanges,
+  body?: Buffer,
+  clearRouteCache = false,
+): ProcessingResponse {
+  if (!changes && !body && !clearRouteCache) return CONTINUE_REQUEST_BODY;
+  return { request_body: { response: common(changes, body, clearRouteCache) } };
 }
 
 export function continueResponseHeaders(changes?: HeaderChanges): ProcessingResponse {

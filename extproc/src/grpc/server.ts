@@ -158,23 +158,60 @@ function serveProcessStream(
     }
   };
 
-  call.on('data', (message: ProcessingRequest__Output) => {
-    if (closed) return;
-    const phase = message.request ?? 'unknown';
-    const started = performance.now();
-    let response: ProcessingResponse;
-    try {
-      response = context.handle(message);
-    } catch (error) {
-      // Request phases: let Envoy apply its failure mode (fail-closed 503 by default, or fail-open).
-      metrics.internalErrors.inc({ phase });
-      log.error({ err: error, phase }, 'ext_proc message failed; ending stream with INTERNAL');
-      call.emit('error', { code: grpc.status.INTERNAL, details: 'extproc internal error' });
-      close();
-      return;
-    }
+  // Most phases answer synchronously; a phase that must wait (a budget reservation in Redis) returns a promise.
+  // Envoy may send the next message before that answer (e.g. trailers, or a response chunk on a fast upstream),
+  // and replies must keep Envoy's order, so messages queue while one is pending.
+  let waiting: ProcessingRequest__Output[] | null = null;
+  const fail = (phase: string, error: unknown) => {
+    // Request phases: let Envoy apply its failure mode (fail-closed 503 by default, or fail-open).
+    metrics.internalErrors.inc({ phase });
+    log.error({ err: error, phase }, 'ext_proc message failed; ending stream with INTERNAL');
+    call.emit('error', { code: grpc.status.INTERNAL, details: 'extproc internal error' });
+    close();
+  };
+  const reply = (phase: string, started: number, response: ProcessingResponse) => {
     phaseTimers[phase]?.observe((performance.now() - started) / 1000);
     call.write(response);
+  };
+  const processMessage = (message: ProcessingRequest__Output) => {
+    const phase = message.request ?? 'unknown';
+    const started = performance.now();
+    let result: ProcessingResponse | Promise<ProcessingResponse>;
+    try {
+      result = context.handle(message);
+    } catch (error) {
+      fail(phase, error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      reply(phase, started, result);
+      return;
+    }
+    waiting = [];
+    result.then(
+      (response) => {
+        if (closed) return;
+        reply(phase, started, response);
+        const queued = waiting ?? [];
+        waiting = null;
+        while (queued.length > 0 && !closed) {
+          if (waiting) {
+            (waiting as ProcessingRequest__Output[]).push(...queued);
+            return;
+          }
+          processMessage(queued.shift() as ProcessingRequest__Output);
+        }
+      },
+      (error: unknown) => {
+        if (!closed) fail(phase, error);
+      },
+    );
+  };
+
+  call.on('data', (message: ProcessingRequest__Output) => {
+    if (closed) return;
+    if (waiting) waiting.push(message);
+    else processMessage(message);
   });
   call.on('end', () => {
     call.end();

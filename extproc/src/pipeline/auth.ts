@@ -9,6 +9,12 @@ export interface GatewayIdentity {
   /** null for bootstrap keys from the environment. */
   orgId: string | null;
   teamId: string | null;
+  /** The user or service account that owns the key (null for bootstrap keys). */
+  ownerId: string | null;
+  /** Agent name fixed on the key, if any. */
+  agent: string | null;
+  /** Whether the client may name its agent in the x-acc-agent header. */
+  allowAgentHeader: boolean;
   /** null = every model. */
   allowedModels: ReadonlySet<string> | null;
   /** Epoch milliseconds, or null for no expiry. */

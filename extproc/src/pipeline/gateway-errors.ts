@@ -25,6 +25,8 @@ export const GATEWAY_ERRORS = {
   invalid_utf8: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   malformed_json: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   unpriced_model: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  agent_header_not_allowed: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
+  invalid_attribution: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
 } satisfies Record<string, GatewayErrorSpec>;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -32,6 +32,14 @@ import {
 import { type GatewayIdentity, presentedKey, providerCredentialHeaders } from './auth.js';
 import { type EndpointSpec, findEndpoint, normalisePath, providerFromHeaders } from './endpoints.js';
 import { type GatewayErrorCode, renderGatewayError } from './gateway-errors.js';
+import type { Decision, RequestRecord } from './request-record.js';
+import {
+  emptyForwardPlan,
+  type RecordAnnotations,
+  type Rejection,
+  type RequestContext,
+  type RequestStage,
+} from './stages.js';
 
 export interface PipelineDeps {
   config: ExtprocConfig;
@@ -39,39 +47,24 @@ export interface PipelineDeps {
   policy: () => CompiledPolicy;
   metrics: ExtprocMetrics;
   log: Logger;
+  /** Policy stages run on every parsed request, in order (security, routing, budgets). */
+  stages?: readonly RequestStage[];
 }
 
-export type Decision = 'forwarded' | 'passthrough' | 'rejected';
-
-/** What one request cost, as recorded when it ends. The budget ledger will persist exactly this. */
-export interface RequestRecord {
-  requestId: string;
-  keyId: string | null;
-  orgId: string | null;
-  teamId: string | null;
-  /** Policy snapshot version the request was decided under. */
-  policyVersion: number;
-  provider: ProviderId;
-  endpoint: string;
-  requestedModel: string | null;
-  model: string | null;
-  stream: boolean;
-  status: number;
-  decision: Decision;
-  /** `complete`, or why usage may be partial: client_closed, upstream_error_event, unreadable_body. */
-  outcome: string;
-  usage: Usage | null;
-  costUsd: number | null;
-  durationMs: number;
-}
+export type { Decision, RequestRecord } from './request-record.js';
 
 const UPSTREAM_CLUSTER_HEADER = 'x-acc-upstream-cluster';
+const AGENT_HEADER = 'x-acc-agent';
+const TAGS_HEADER = 'x-acc-tags';
+const MAX_TAGS = 10;
+const ATTRIBUTE_PATTERN = /^[A-Za-z0-9._:=-]{1,64}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // proto3 leaves an empty bytes field off the wire, and the loader (defaults: false) off the message.
 const EMPTY_BODY: Buffer = Buffer.alloc(0);
 
 export class StreamContext {
   private readonly startedAt = performance.now();
+  private readonly startedAtEpochMs = Date.now();
   private readonly policy: CompiledPolicy;
   private requestId = '';
   private provider: ProviderId = 'openai';
@@ -79,6 +72,13 @@ export class StreamContext {
   private endpoint: EndpointSpec | undefined;
   private identity: GatewayIdentity | null = null;
   private request: ParsedRequest | undefined;
+  private requestedModel: string | null = null;
+  private requestHeaders: Headers | undefined;
+  private agent: string | null = null;
+  private tags: string[] = [];
+  private context: RequestContext | undefined;
+  /** Stages whose onRequest ran: each gets onFinish exactly once. */
+  private readonly stagesRun: RequestStage[] = [];
   private stripInjectedUsage = false;
   private decision: Decision = 'passthrough';
   private status = 0;
@@ -95,7 +95,7 @@ export class StreamContext {
     this.policy = deps.policy();
   }
 
-  handle(message: ProcessingRequest__Output): ProcessingResponse {
+  handle(message: ProcessingRequest__Output): ProcessingResponse | Promise<ProcessingResponse> {
     switch (message.request) {
       case 'request_headers':
         return this.onRequestHeaders(message.request_headers as HttpHeaders__Output);
@@ -146,6 +146,9 @@ export class StreamContext {
     if (this.identity.expiresAt !== null && Date.now() >= this.identity.expiresAt) {
       return this.reject('expired_api_key', `The gateway API key ${maskKey(key)} has expired.`);
     }
+    const attributionError = this.attribute(headers);
+    if (attributionError) return attributionError;
+    this.requestHeaders = headers;
     const providerKey = this.policy.providerKey(this.identity.orgId, this.provider);
     if (!providerKey) {
       return this.reject(
@@ -155,7 +158,11 @@ export class StreamContext {
     }
 
     const credentials = providerCredentialHeaders(this.provider, providerKey);
-    const changes: HeaderChanges = { set: credentials.set, remove: credentials.remove };
+    // Attribution headers are ours: the provider never sees them.
+    const changes: HeaderChanges = {
+      set: credentials.set,
+      remove: [...credentials.remove, AGENT_HEADER, TAGS_HEADER],
+    };
     // A client must never pick the upstream cluster itself; dropping the header means the route must be recomputed.
     const spoofedCluster = headers.has(UPSTREAM_CLUSTER_HEADER);
     if (spoofedCluster) changes.remove?.push(UPSTREAM_CLUSTER_HEADER);
@@ -186,7 +193,7 @@ export class StreamContext {
     return continueRequestHeaders(changes, { clearRouteCache: spoofedCluster });
   }
 
-  private onRequestBody(message: HttpBody__Output): ProcessingResponse {
+  private onRequestBody(message: HttpBody__Output): ProcessingResponse | Promise<ProcessingResponse> {
     if (!this.endpoint) return continueRequestBody();
     const body = message.body ?? EMPTY_BODY;
     if (body.length === 0)
@@ -207,6 +214,7 @@ export class StreamContext {
     }
     try {
       this.request = this.adapter.parseRequest(json);
+      this.requestedModel = this.request.model;
     } catch (error) {
       if (error instanceof RequestError) return this.rejectRequestError(error);
       throw error;
@@ -227,17 +235,123 @@ export class StreamContext {
       );
     }
 
-    const plan = this.adapter.planUpstreamRequest(this.request);
+    return this.runStages(this.createContext(this.request), 0);
+  }
+
+  private createContext(request: ParsedRequest): RequestContext {
+    const annotations: RecordAnnotations = {
+      reservedCostUsd: null,
+      route: null,
+      routedModel: null,
+      securityStatus: null,
+    };
+    this.context = {
+      requestId: this.requestId,
+      provider: this.provider,
+      adapter: this.adapter,
+      endpoint: this.endpoint as EndpointSpec,
+      identity: this.identity as GatewayIdentity,
+      requestHeaders: this.requestHeaders as Headers,
+      policy: this.policy,
+      request,
+      agent: this.agent,
+      tags: this.tags,
+      plan: emptyForwardPlan(),
+      annotations,
+    };
+    return this.context;
+  }
+
+  /** Runs the stages from `index` on; only a stage that has to wait makes the reply asynchronous. */
+  private runStages(
+    context: RequestContext,
+    index: number,
+  ): ProcessingResponse | Promise<ProcessingResponse> {
+    const stages = this.deps.stages ?? [];
+    for (let i = index; i < stages.length; i++) {
+      const stage = stages[i] as RequestStage;
+      this.stagesRun.push(stage);
+      const outcome = stage.onRequest(context);
+      if (outcome instanceof Promise) {
+        return outcome.then((rejection) =>
+          rejection ? this.answerRejection(rejection) : this.runStages(context, i + 1),
+        );
+      }
+      if (outcome) return this.answerRejection(outcome);
+    }
+    return this.forward(context);
+  }
+
+  private forward(context: RequestContext): ProcessingResponse {
+    const { request, plan: forwardPlan } = context;
+    for (const [field, value] of forwardPlan.bodyFields) request.body[field] = value;
+    const plan = this.adapter.planUpstreamRequest(request);
     this.stripInjectedUsage = plan.stripInjectedUsage;
-    if (!plan.body) return continueRequestBody();
-    const rewritten = Buffer.from(JSON.stringify(plan.body), 'utf8');
-    return continueRequestBody({ set: [['content-length', String(rewritten.length)]] }, rewritten);
+    const body =
+      plan.body ?? (forwardPlan.bodyFields.size > 0 || forwardPlan.bodyMutated ? request.body : null);
+    const changes: HeaderChanges = { set: [...forwardPlan.setHeaders], remove: forwardPlan.removeHeaders };
+    if (!body && changes.set?.length === 0 && forwardPlan.removeHeaders.length === 0) {
+      return forwardPlan.clearRouteCache
+        ? continueRequestBody(undefined, undefined, true)
+        : continueRequestBody();
+    }
+    let rewritten: Buffer | undefined;
+    if (body) {
+      rewritten = Buffer.from(JSON.stringify(body), 'utf8');
+      changes.set?.push(['content-length', String(rewritten.length)]);
+    }
+    return continueRequestBody(changes, rewritten, forwardPlan.clearRouteCache);
+  }
+
+  /**
+   * Agent and tags for the spend record and budgets. The agent comes from the key; a client may name its own
+   * only when its key allows it, so one key cannot spend from another agent's budget by claiming its name.
+   */
+  private attribute(headers: Headers): ProcessingResponse | null {
+    const identity = this.identity as GatewayIdentity;
+    this.agent = identity.agent;
+    const claimed = headers.get(AGENT_HEADER)?.trim();
+    if (claimed) {
+      if (!identity.allowAgentHeader) {
+        return this.reject(
+          'agent_header_not_allowed',
+          `This gateway key may not set ${AGENT_HEADER}; its requests are attributed to ${identity.agent ? `the agent '${identity.agent}'` : 'the key itself'}.`,
+        );
+      }
+      if (!ATTRIBUTE_PATTERN.test(claimed)) {
+        return this.reject(
+          'invalid_attribution',
+          `${AGENT_HEADER} must be 1-64 characters of letters, digits and . _ : = -`,
+        );
+      }
+      this.agent = claimed;
+    }
+    const rawTags = headers.get(TAGS_HEADER);
+    if (rawTags) {
+      const tags = [
+        ...new Set(
+          rawTags
+            .split(',')
+            .map((tag) => tag.trim())
+            .filter(Boolean),
+        ),
+      ];
+      if (tags.length > MAX_TAGS || tags.some((tag) => !ATTRIBUTE_PATTERN.test(tag))) {
+        return this.reject(
+          'invalid_attribution',
+          `${TAGS_HEADER} takes at most ${MAX_TAGS} comma-separated tags of 1-64 letters, digits and . _ : = -`,
+        );
+      }
+      this.tags = tags;
+    }
+    return null;
   }
 
   private onResponseHeaders(message: HttpHeaders__Output): ProcessingResponse {
     const headers = Headers.fromEnvoy(message.headers);
     this.status = Number(headers.get(':status') ?? 0);
     const changes: HeaderChanges = { set: [['x-acc-request-id', this.requestId]] };
+    if (this.context) changes.set?.push(...this.context.plan.responseHeaders);
     if (!this.request) {
       if (message.end_of_stream || this.decision === 'passthrough') this.finish('complete');
       return continueResponseHeaders(changes);
@@ -316,7 +430,7 @@ export class StreamContext {
     }
     if (streamError && outcome === 'complete') outcome = 'upstream_error_event';
     if (this.unreadable) outcome = this.unreadable;
-    model ??= this.request?.model ?? null;
+    model ??= this.context?.annotations.routedModel ?? this.requestedModel;
 
     let costUsd: number | null = null;
     const modelLabel = model ?? 'unknown';
@@ -346,13 +460,17 @@ export class StreamContext {
 
     const record: RequestRecord = {
       requestId: this.requestId,
+      startedAt: this.startedAtEpochMs,
       keyId: this.identity?.keyId ?? null,
       orgId: this.identity?.orgId ?? null,
       teamId: this.identity?.teamId ?? null,
+      userId: this.identity?.ownerId ?? null,
+      agent: this.agent,
+      tags: this.tags,
       policyVersion: this.policy.version,
       provider: this.provider,
       endpoint: endpointName,
-      requestedModel: this.request?.model ?? null,
+      requestedModel: this.requestedModel,
       model,
       stream: this.request?.stream ?? false,
       status: this.status,
@@ -360,13 +478,37 @@ export class StreamContext {
       outcome,
       usage,
       costUsd,
+      reservedCostUsd: this.context?.annotations.reservedCostUsd ?? null,
+      route: this.context?.annotations.route ?? null,
+      counterfactualCostUsd: this.counterfactualCost(model, usage),
+      securityStatus: this.context?.annotations.securityStatus ?? null,
       durationMs: performance.now() - this.startedAt,
     };
     if (log.isLevelEnabled('debug')) {
       const excerpt = this.deps.config.logPrompts ? promptExcerpt(this.request) : undefined;
       log.debug({ request: record, promptExcerpt: excerpt }, 'request finished');
     }
+    if (this.context) {
+      // Settle in reverse stage order; a failing stage must not cost the others (or the ledger) their record.
+      for (let i = this.stagesRun.length - 1; i >= 0; i--) {
+        const stage = this.stagesRun[i] as RequestStage;
+        try {
+          stage.onFinish?.(this.context, record);
+        } catch (error) {
+          metrics.internalErrors.inc({ phase: `finish_${stage.name}` });
+          log.error({ err: error, requestId: this.requestId, stage: stage.name }, 'stage failed to finish');
+        }
+      }
+    }
     this.onRecord(record);
+  }
+
+  /** What the requested model would have cost for this usage, when routing served another model. */
+  private counterfactualCost(model: string | null, usage: Usage | null): number | null {
+    const requested = this.requestedModel;
+    if (!usage || !requested || !this.context?.annotations.routedModel || requested === model) return null;
+    const quote = this.quote(requested, usage);
+    return quote?.priced ? quote.costUsd : null;
   }
 
   private pricer() {
@@ -413,12 +555,21 @@ export class StreamContext {
     return this.answer(error.status, error.code, body);
   }
 
+  private answerRejection(rejection: Rejection): ProcessingResponse {
+    return this.answer(rejection.status, rejection.code, rejection.body, rejection.headers);
+  }
+
   private reject(code: GatewayErrorCode, message: string, param: string | null = null): ProcessingResponse {
     const rendered = renderGatewayError(this.adapter, code, message, param);
     return this.answer(rendered.status, rendered.code, rendered.body);
   }
 
-  private answer(status: number, code: string, body: string): ProcessingResponse {
+  private answer(
+    status: number,
+    code: string,
+    body: string,
+    extraHeaders: Array<[string, string]> = [],
+  ): ProcessingResponse {
     this.deps.metrics.rejected.inc({ provider: this.provider, code });
     this.decision = 'rejected';
     this.status = status;
@@ -426,6 +577,7 @@ export class StreamContext {
     return immediateResponse(status, body, [
       ['content-type', 'application/json'],
       ['x-acc-request-id', this.requestId],
+      ...extraHeaders,
     ]);
   }
 }

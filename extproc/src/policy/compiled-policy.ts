@@ -45,6 +45,9 @@ function bootstrapIdentities(keys: string[]): Map<string, GatewayIdentity> {
       keyId: `bootstrap-${index + 1}`,
       orgId: null,
       teamId: null,
+      ownerId: null,
+      agent: null,
+      allowAgentHeader: true,
       allowedModels: null,
       expiresAt: null,
     });
@@ -78,6 +81,9 @@ export function compilePolicy(
       keyId: key.id,
       orgId: key.orgId,
       teamId: key.teamId,
+      ownerId: key.ownerId,
+      agent: key.agent ?? null,
+      allowAgentHeader: key.allowAgentHeader ?? false,
       allowedModels: key.allowedModels ? new Set(key.allowedModels) : null,
       expiresAt: key.expiresAt ? Date.parse(key.expiresAt) : null,
     });

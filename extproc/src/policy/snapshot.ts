@@ -35,6 +35,10 @@ export interface SnapshotKey {
   /** The user or service account that owns the key. */
   ownerId: string | null;
   ownerKind: 'user' | 'service_account' | null;
+  /** Agent name fixed on the key (requests are attributed to it). */
+  agent?: string | null;
+  /** The client may name its agent with the x-acc-agent header (otherwise the header is refused). */
+  allowAgentHeader?: boolean;
   /** null = every model allowed. Exact model names as clients send them. */
   allowedModels: string[] | null;
   /** ISO 8601, or null for no expiry. */

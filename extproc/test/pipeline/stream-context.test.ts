@@ -8,6 +8,7 @@ import { ExtprocMetrics } from '../../src/metrics.js';
 import { type RequestRecord, StreamContext } from '../../src/pipeline/stream-context.js';
 import { defaultPolicy } from '../../src/policy/compiled-policy.js';
 import { createPricer } from '../../src/pricing/pricing.js';
+import { body, handleNow, requestHeaders, responseHeaders } from '../support/ext-proc-messages.js';
 
 const GATEWAY_KEY = 'acc-test-key-0123456789abcdef0123456789';
 
@@ -37,41 +38,6 @@ async function metricValue(
 ) {
   const { values } = await metric.get();
   return values.find((v) => JSON.stringify(v.labels) === JSON.stringify(labels))?.value;
-}
-
-function headerMap(headers: Record<string, string>) {
-  return {
-    headers: Object.entries(headers).map(([key, value]) => ({
-      key,
-      value: '',
-      raw_value: Buffer.from(value),
-    })),
-  };
-}
-
-function requestHeaders(headers: Record<string, string>, endOfStream = false): ProcessingRequest__Output {
-  return {
-    request: 'request_headers',
-    request_headers: { headers: headerMap(headers), end_of_stream: endOfStream },
-  } as never;
-}
-
-function body(
-  kind: 'request_body' | 'response_body',
-  bytes: Buffer | string,
-  endOfStream = true,
-): ProcessingRequest__Output {
-  return {
-    request: kind,
-    [kind]: { body: Buffer.from(bytes), end_of_stream: endOfStream, end_of_stream_without_message: false },
-  } as never;
-}
-
-function responseHeaders(headers: Record<string, string>): ProcessingRequest__Output {
-  return {
-    request: 'response_headers',
-    response_headers: { headers: headerMap(headers), end_of_stream: false },
-  } as never;
 }
 
 const openaiHeaders = {
@@ -113,7 +79,7 @@ function setHeaders(
 describe('StreamContext request phase', () => {
   it('swaps the gateway key for the provider key and asks for identity encoding', () => {
     const { context } = makeContext();
-    const reply = context.handle(requestHeaders(openaiHeaders));
+    const reply = handleNow(context, requestHeaders(openaiHeaders));
     expect(setHeaders(reply, 'request_headers')).toMatchObject({
       authorization: 'Bearer sk-provider-openai',
       'accept-encoding': 'identity',
@@ -123,7 +89,8 @@ describe('StreamContext request phase', () => {
 
   it('uses x-api-key for Anthropic and answers auth failures in the Anthropic shape', () => {
     const { context, records } = makeContext();
-    const reply = context.handle(
+    const reply = handleNow(
+      context,
       requestHeaders({
         ':method': 'POST',
         ':path': '/v1/messages',
@@ -141,7 +108,7 @@ describe('StreamContext request phase', () => {
   it('answers a missing key with 401 in the OpenAI shape and the request id', () => {
     const { context } = makeContext();
     const { authorization: _, ...headers } = openaiHeaders;
-    const answer = immediate(context.handle(requestHeaders(headers)));
+    const answer = immediate(handleNow(context, requestHeaders(headers)));
     expect(answer.status).toBe(401);
     expect(answer.json.error).toMatchObject({ type: 'invalid_request_error', code: 'missing_api_key' });
     expect(answer.headers['x-acc-request-id']).toBe('req-1');
@@ -154,7 +121,7 @@ describe('StreamContext request phase', () => {
     ['wrong method', { ':method': 'GET' }, 405, 'method_not_allowed'],
   ])('rejects %s at the headers phase', async (_name, override, status, code) => {
     const { context, metrics } = makeContext();
-    const answer = immediate(context.handle(requestHeaders({ ...openaiHeaders, ...override })));
+    const answer = immediate(handleNow(context, requestHeaders({ ...openaiHeaders, ...override })));
     expect(answer.status).toBe(status);
     expect(answer.json.error.code).toBe(code);
     expect(await metricValue(metrics.rejected, { provider: 'openai', code })).toBe(1);
@@ -171,17 +138,17 @@ describe('StreamContext request phase', () => {
     ],
   ])('rejects %s in the body phase with a clear OpenAI error', (_name, bytes, code) => {
     const { context } = makeContext();
-    context.handle(requestHeaders(openaiHeaders));
-    const answer = immediate(context.handle(body('request_body', bytes)));
+    handleNow(context, requestHeaders(openaiHeaders));
+    const answer = immediate(handleNow(context, body('request_body', bytes)));
     expect(answer.json.error.code).toBe(code);
     expect(answer.json.error.message.length).toBeGreaterThan(10);
   });
 
   it('rejects a wrong request shape with the offending param', () => {
     const { context } = makeContext();
-    context.handle(requestHeaders(openaiHeaders));
+    handleNow(context, requestHeaders(openaiHeaders));
     const answer = immediate(
-      context.handle(body('request_body', JSON.stringify({ model: 'gpt-4o-mini', messages: 'hi' }))),
+      handleNow(context, body('request_body', JSON.stringify({ model: 'gpt-4o-mini', messages: 'hi' }))),
     );
     expect(answer.status).toBe(400);
     expect(answer.json.error.param).toBe('messages');
@@ -189,9 +156,9 @@ describe('StreamContext request phase', () => {
 
   it('injects stream_options.include_usage and fixes content-length for streaming OpenAI requests', () => {
     const { context } = makeContext();
-    context.handle(requestHeaders(openaiHeaders));
+    handleNow(context, requestHeaders(openaiHeaders));
     const request = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] };
-    const reply = context.handle(body('request_body', JSON.stringify(request)));
+    const reply = handleNow(context, body('request_body', JSON.stringify(request)));
     const rewritten = reply.request_body?.response?.body_mutation?.body as Buffer;
     expect(JSON.parse(rewritten.toString())).toEqual({ ...request, stream_options: { include_usage: true } });
     expect(setHeaders(reply, 'request_body')['content-length']).toBe(String(rewritten.length));
@@ -203,18 +170,19 @@ describe('StreamContext request phase', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     const strict = makeContext({ ACC_DENY_UNPRICED_MODELS: 'true' });
-    strict.context.handle(requestHeaders(openaiHeaders));
-    expect(immediate(strict.context.handle(body('request_body', request))).json.error.code).toBe(
+    handleNow(strict.context, requestHeaders(openaiHeaders));
+    expect(immediate(handleNow(strict.context, body('request_body', request))).json.error.code).toBe(
       'unpriced_model',
     );
     const lenient = makeContext();
-    lenient.context.handle(requestHeaders(openaiHeaders));
-    expect(lenient.context.handle(body('request_body', request)).immediate_response).toBeUndefined();
+    handleNow(lenient.context, requestHeaders(openaiHeaders));
+    expect(handleNow(lenient.context, body('request_body', request)).immediate_response).toBeUndefined();
   });
 
   it('passes unknown paths through with provider credentials and no body processing', () => {
     const { context } = makeContext();
-    const reply = context.handle(
+    const reply = handleNow(
+      context,
       requestHeaders({ ...openaiHeaders, ':method': 'GET', ':path': '/v1/models' }, true),
     );
     expect(reply.mode_override).toMatchObject({ request_body_mode: 'NONE', response_body_mode: 'NONE' });
@@ -223,7 +191,10 @@ describe('StreamContext request phase', () => {
 
   it('strips a client-sent upstream cluster header and recomputes the route', () => {
     const { context } = makeContext();
-    const reply = context.handle(requestHeaders({ ...openaiHeaders, 'x-acc-upstream-cluster': 'anthropic' }));
+    const reply = handleNow(
+      context,
+      requestHeaders({ ...openaiHeaders, 'x-acc-upstream-cluster': 'anthropic' }),
+    );
     expect(reply.request_headers?.response?.header_mutation?.remove_headers).toContain(
       'x-acc-upstream-cluster',
     );
@@ -234,14 +205,16 @@ describe('StreamContext request phase', () => {
 describe('StreamContext response phase', () => {
   it('accounts a JSON response split over several chunks exactly', async () => {
     const { context, records, metrics } = makeContext();
-    context.handle(requestHeaders(openaiHeaders));
-    context.handle(
+    handleNow(context, requestHeaders(openaiHeaders));
+    handleNow(
+      context,
       body(
         'request_body',
         JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
       ),
     );
-    const headersReply = context.handle(
+    const headersReply = handleNow(
+      context,
       responseHeaders({ ':status': '200', 'content-type': 'application/json' }),
     );
     expect(setHeaders(headersReply, 'response_headers')['x-acc-request-id']).toBe('req-1');
@@ -259,10 +232,10 @@ describe('StreamContext response phase', () => {
     });
     const mid = Math.floor(response.length / 2);
     expect(
-      context.handle(body('response_body', response.slice(0, mid), false)).response_body?.response
+      handleNow(context, body('response_body', response.slice(0, mid), false)).response_body?.response
         ?.body_mutation,
     ).toBeUndefined();
-    context.handle(body('response_body', response.slice(mid), true));
+    handleNow(context, body('response_body', response.slice(mid), true));
     expect(records).toHaveLength(1);
     const [record] = records;
     expect(record).toMatchObject({
@@ -285,7 +258,8 @@ describe('StreamContext response phase', () => {
 
   it('records a stream cut off by the client as client_closed with the usage known so far', () => {
     const { context, records } = makeContext();
-    context.handle(
+    handleNow(
+      context,
       requestHeaders({
         ...openaiHeaders,
         ':path': '/v1/messages',
@@ -293,7 +267,8 @@ describe('StreamContext response phase', () => {
         'x-api-key': GATEWAY_KEY,
       }),
     );
-    context.handle(
+    handleNow(
+      context,
       body(
         'request_body',
         JSON.stringify({
@@ -304,7 +279,7 @@ describe('StreamContext response phase', () => {
         }),
       ),
     );
-    context.handle(responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }));
+    handleNow(context, responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }));
     const start = {
       type: 'message_start',
       message: {
@@ -316,7 +291,10 @@ describe('StreamContext response phase', () => {
         usage: { input_tokens: 30, output_tokens: 1 },
       },
     };
-    context.handle(body('response_body', `event: message_start\ndata: ${JSON.stringify(start)}\n\n`, false));
+    handleNow(
+      context,
+      body('response_body', `event: message_start\ndata: ${JSON.stringify(start)}\n\n`, false),
+    );
     context.close();
     expect(records[0]).toMatchObject({
       outcome: 'client_closed',
