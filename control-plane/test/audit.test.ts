@@ -116,10 +116,19 @@ describe('audit log', () => {
         key_digest: 'x',
         passwordHash: 'y',
         token: 'z',
+        accessToken: 'w',
+        maxTokens: 100,
+        tokens_per_minute: 5,
         nested: [{ sealed: {}, secret: 's', keep: 1 }],
         at: new Date(0),
       }),
-    ).toEqual({ name: 'k', nested: [{ keep: 1 }], at: '1970-01-01T00:00:00.000Z' });
+    ).toEqual({
+      name: 'k',
+      maxTokens: 100,
+      tokens_per_minute: 5,
+      nested: [{ keep: 1 }],
+      at: '1970-01-01T00:00:00.000Z',
+    });
   });
 });
 

@@ -19,8 +19,9 @@ export interface AuditEntry {
   after?: object | null;
 }
 
-// Secrets and their digests must never be copied into the log. Keys match snake_case rows and camelCase API shapes.
-const SECRET_FIELD = /(password|secret|digest|token|sealed|ciphertext|^key$|^iv$|^tag$)/i;
+// Secrets and their digests must never be copied into the log. Keys match snake_case rows and camelCase API shapes;
+// "tokens" (maxTokens, tokens_per_minute) are counts, not credentials, so they stay.
+const SECRET_FIELD = /(password|secret|digest|token(?!s)|sealed|ciphertext|^key$|^iv$|^tag$)/i;
 
 /** Deep copy without secret-bearing fields. */
 export function redact(value: unknown): unknown {
