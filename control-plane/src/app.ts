@@ -7,10 +7,13 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { installAlerts } from './alerts/install.js';
+import { installBudgetSpend } from './budgets/internal-spend.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError, installErrorHandling } from './errors.js';
 import { installKeyUsage } from './keys/last-used.js';
+import { installLedgerEndpoint } from './ledger/install.js';
 import { API_PREFIX, installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
 import { installOps } from './plugins/ops.js';
@@ -45,6 +48,8 @@ export interface BuildAppOptions {
   publishPolicy?: PolicyPublisher;
   /** Compile and publish policy snapshots and serve extproc's long-poll (policy/install.ts); server.ts sets it. */
   policy?: PolicyPublicationOptions;
+  /** Run the budget alert evaluator and delivery worker (alerts/, config.alerts); server.ts sets it. */
+  alerts?: boolean;
 }
 
 export type App = FastifyInstance;
@@ -112,6 +117,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     publishPolicy = async (orgId) => snapshotPublisher.changed(orgId);
   installOps(app, db, redis);
   installKeyUsage(app, db);
+  installLedgerEndpoint(app, db);
+  installBudgetSpend(app);
+  if (options.alerts) installAlerts(app, metricsRegistry);
 
   await app.register(routes, { prefix: API_PREFIX });
   return app;

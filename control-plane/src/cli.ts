@@ -13,6 +13,7 @@ import {
   createOrg,
   embeddedKeyFile,
   publishOnce,
+  reconcileBudgetCounters,
   rotateMasterKey,
   UsageError,
 } from './cli/commands.js';
@@ -33,8 +34,10 @@ Commands:
   rotate-master-key --new-key-env VAR       Re-seal every provider credential from ACC_MASTER_KEY to the key in
                                             environment variable VAR (one transaction); prints the count
   publish                                   Compile and publish a policy snapshot now; prints the version
+  budgets reconcile [--fix] [--org SLUG]    Compare budget counters in Redis with the spend ledger; --fix sets
+                                            them to the ledger (needs REDIS_URL)
 
-Environment: DATABASE_URL (default: embedded PostgreSQL in ACC_STATE_DIR), REDIS_URL (publication),
+Environment: DATABASE_URL (default: embedded PostgreSQL in ACC_STATE_DIR), REDIS_URL (publication, budgets reconcile),
 ACC_MASTER_KEY (rotate-master-key), ACC_STATE_DIR.`;
 
 type Env = Record<string, string | undefined>;
@@ -190,6 +193,23 @@ export async function runCli(argv: string[], env: Env = process.env, io?: Partia
         parseArgs({ args: rest, strict: true });
         const version = await withDatabase(env, (db) => publishWhereConfigured(db, env, err));
         out(String(version));
+        return 0;
+      }
+      case 'budgets': {
+        const [action, ...args] = rest;
+        if (action !== 'reconcile') throw new UsageError('usage: acc budgets reconcile [--fix] [--org SLUG]');
+        const { values } = parseArgs({
+          args,
+          options: { fix: { type: 'boolean' }, org: { type: 'string' } },
+          strict: true,
+        });
+        const lines = await withDatabase(env, (db) =>
+          reconcileBudgetCounters(db, env.REDIS_URL?.trim() || null, {
+            orgSlug: option(values, 'org'),
+            fix: values.fix === true,
+          }),
+        );
+        for (const line of lines) out(line);
         return 0;
       }
       default:

@@ -36,6 +36,8 @@ export interface Config {
   trustProxy: boolean;
   /** Where embedded mode keeps `pglite/`, `master-key` and `internal-token`. */
   stateDir: string;
+  /** Budget alert loop (see alerts/): evaluation interval, delivery attempts and timeout, per-budget gauges. */
+  alerts: { intervalMs: number; maxAttempts: number; timeoutMs: number; metricsTopN: number };
 }
 
 export class ConfigError extends Error {
@@ -171,5 +173,11 @@ export function loadConfig(env: Env = process.env, options: { stateDir?: string 
     internalToken,
     trustProxy: boolean(env, 'ACC_CP_TRUST_PROXY'),
     stateDir,
+    alerts: {
+      intervalMs: integer(env, 'ACC_ALERT_INTERVAL_MS', 15_000, 100, 3_600_000),
+      maxAttempts: integer(env, 'ACC_ALERT_MAX_ATTEMPTS', 8, 1, 100),
+      timeoutMs: integer(env, 'ACC_ALERT_TIMEOUT_MS', 5_000, 100, 60_000),
+      metricsTopN: integer(env, 'ACC_BUDGET_METRICS_TOP_N', 50, 0, 10_000),
+    },
   };
 }

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, message: 'The request could not be understood' },
   validation_failed: { status: 400, message: 'The request is invalid' },
+  invalid_condition: { status: 400, message: 'The routing condition is not valid CEL' },
   unauthenticated: { status: 401, message: 'Authentication is required' },
   invalid_credentials: { status: 401, message: 'Email or password is incorrect' },
   forbidden: { status: 403, message: 'Your role does not allow this action' },
@@ -19,6 +20,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: { status: 429, message: 'Too many requests, try again later' },
   internal_error: { status: 500, message: 'Internal server error' },
   unavailable: { status: 503, message: 'Service unavailable' },
+  budget_state_unavailable: { status: 503, message: 'Budget counters cannot be read right now, try again' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -132,6 +134,12 @@ const UNIQUE_FIELDS: Record<string, string> = {
   service_accounts_org_id_name_key: 'name',
   provider_credentials_org_id_provider_key: 'provider',
   pricing_overrides_org_id_provider_model_key: 'model',
+  routing_rules_org_id_name_key: 'name',
+  routing_deployments_org_id_name_key: 'name',
+  model_overrides_org_id_provider_model_key: 'model',
+  budgets_org_id_name_key: 'name',
+  rate_limits_org_id_scope_subject_key: 'subject',
+  alert_channels_org_id_name_key: 'name',
 };
 
 function conflictField(error: PgError): string | null {

@@ -12,6 +12,7 @@ import { bootstrap } from './db/bootstrap.js';
 import { type Database, openDatabase } from './db/database.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
+import { installLedgerWriter } from './ledger/install.js';
 
 /** Opens the configured database; embedded mode keeps PGlite data in `<stateDir>/pglite` (or memory). */
 export async function openConfiguredDatabase(
@@ -91,9 +92,10 @@ export async function startServer(
     await migrate(url, 'up');
     await bootstrap(db, config);
     if (config.redisUrl) redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
-    const app = await buildApp({ config, db, redis, policy: {}, ...extra });
+    const app = await buildApp({ config, db, redis, policy: {}, alerts: true, ...extra });
     // ioredis reconnects by itself; without a listener every outage would print as an "unhandled error event".
     redis?.on('error', (error: unknown) => app.log.warn({ err: error }, 'redis connection error'));
+    if (redis) installLedgerWriter(app, redis);
     // Added last, so it runs after the other preClose hooks (the policy publisher answers parked long-polls there),
     // right before Fastify calls server.close().
     const drainConnections = connectionDrainer(app.server);

@@ -174,7 +174,8 @@ describe('acc argument errors (in-process)', () => {
     expect((await run(['help'])).code).toBe(0);
     const down = await run(['migrate', 'down', '1']);
     expect(down.code, down.text).toBe(0);
-    expect(down.text).toContain('down: ');
-    expect((await client.query(`SELECT to_regclass('public.gateway_keys') AS t`)).rows[0]?.t).toBeNull();
+    expect(down.text).toContain('down: 1767398400000_routing');
+    expect((await client.query(`SELECT to_regclass('public.routing_rules') AS t`)).rows[0]?.t).toBeNull();
+    expect((await client.query(`SELECT to_regclass('public.gateway_keys') AS t`)).rows[0]?.t).not.toBeNull();
   });
 });

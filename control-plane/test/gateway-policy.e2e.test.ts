@@ -2,6 +2,9 @@
 // extproc → real Envoy → fake upstream, driven by the official OpenAI SDK with a key created through the API.
 /// <reference path="./support/provided.d.ts" />
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -59,6 +62,7 @@ async function startStack(mode: 'redis' | 'long-poll'): Promise<Stack> {
       ACC_METRICS_PORT: '0',
       OPENAI_API_KEY: 'sk-env-default',
       ACC_MASTER_KEY: MASTER_KEY,
+      ACC_LEDGER_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'acc-spool-')),
       ...(redisUrl
         ? { REDIS_URL: redisUrl }
         : { ACC_CONTROL_PLANE_URL: cpUrl, ACC_INTERNAL_TOKEN: INTERNAL_TOKEN }),

@@ -20,6 +20,25 @@ const TABLES = [
   'pricing_overrides',
   'audit_log',
   'policy_versions',
+  'spend_ledger',
+  'budgets',
+  'rate_limits',
+  'alert_channels',
+  'budget_alerts',
+  'alert_deliveries',
+  'security_policies',
+  'security_events',
+  'routing_rules',
+  'routing_deployments',
+  'model_overrides',
+];
+
+const MIGRATIONS = [
+  '1767225600000_initial-schema',
+  '1767312000000_spend-ledger',
+  '1767312000001_budgets',
+  '1767312000002_security',
+  '1767398400000_routing',
 ];
 
 let url: string;
@@ -41,18 +60,18 @@ async function tables(): Promise<string[]> {
 
 describe('migrations', () => {
   it('go up, down and up again', async () => {
-    expect(await migrate(url, 'up')).toEqual(['1767225600000_initial-schema']);
+    expect(await migrate(url, 'up')).toEqual(MIGRATIONS);
     expect(await tables()).toEqual([...TABLES].sort());
     expect(await migrate(url, 'up')).toEqual([]);
 
-    expect(await migrate(url, 'down')).toEqual(['1767225600000_initial-schema']);
+    expect(await migrate(url, 'down', MIGRATIONS.length)).toEqual([...MIGRATIONS].reverse());
     expect(await tables()).toEqual([]);
     const { rows: functions } = await client.query(
       `SELECT proname FROM pg_proc WHERE proname LIKE 'acc_%' OR proname LIKE 'audit_log_%'`,
     );
     expect(functions).toEqual([]);
 
-    expect(await migrate(url, 'up')).toEqual(['1767225600000_initial-schema']);
+    expect(await migrate(url, 'up')).toEqual(MIGRATIONS);
     expect(await tables()).toEqual([...TABLES].sort());
   });
 

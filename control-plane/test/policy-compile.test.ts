@@ -48,6 +48,8 @@ describe('buildSnapshot', () => {
         key_digest: 'd1',
         allowed_models: ['gpt-4o'],
         expires_at: new Date('2030-01-01T00:00:00Z'),
+        agent: 'triage-bot',
+        allow_agent_header: false,
       },
       {
         id: 'k2',
@@ -59,6 +61,8 @@ describe('buildSnapshot', () => {
         key_digest: 'd2',
         allowed_models: null,
         expires_at: null,
+        agent: null,
+        allow_agent_header: true,
       },
     ],
     credentials: [
@@ -79,6 +83,48 @@ describe('buildSnapshot', () => {
         cache_write_mtok: '3.75',
       },
     ],
+    budgets: [
+      {
+        id: 'b1',
+        org_id: ORG,
+        name: 'Platform monthly',
+        scope: 'team',
+        subject: 't1',
+        window_kind: 'calendar',
+        period: 'month',
+        time_zone: 'Europe/Paris',
+        rolling_seconds: null,
+        limit_usd: '250.5',
+        enforcement: 'hard',
+        models: ['gpt-4o'],
+        alert_thresholds: [100, 50, 80],
+      },
+      {
+        id: 'b2',
+        org_id: ORG,
+        name: 'Agent hourly',
+        scope: 'agent',
+        subject: 'triage-bot',
+        window_kind: 'rolling',
+        period: null,
+        time_zone: null,
+        rolling_seconds: 3600,
+        limit_usd: 5,
+        enforcement: 'soft',
+        models: null,
+        alert_thresholds: [90],
+      },
+    ],
+    rateLimits: [
+      {
+        id: 'r1',
+        org_id: ORG,
+        scope: 'key',
+        subject: 'k1',
+        requests_per_minute: 60,
+        tokens_per_minute: null,
+      },
+    ],
   };
 
   it('maps rows to the snapshot contract extproc reads', () => {
@@ -97,12 +143,16 @@ describe('buildSnapshot', () => {
       teamId: 't1',
       ownerId: 'sa1',
       ownerKind: 'service_account',
+      agent: 'triage-bot',
+      allowAgentHeader: false,
       allowedModels: ['gpt-4o'],
       expiresAt: '2030-01-01T00:00:00.000Z',
     });
     expect(snapshot.keys[1]).toMatchObject({
       ownerId: 'u1',
       ownerKind: 'user',
+      agent: null,
+      allowAgentHeader: true,
       allowedModels: null,
       expiresAt: null,
     });
@@ -116,6 +166,39 @@ describe('buildSnapshot', () => {
       cacheReadMtok: null,
       cacheWriteMtok: 3.75,
     });
+  });
+
+  it('publishes budgets (thresholds ascending, numeric limits) and rate limits', () => {
+    const snapshot = buildSnapshot(rows, 8, new Date());
+    expect(snapshot.budgets).toEqual([
+      {
+        id: 'b1',
+        orgId: ORG,
+        name: 'Platform monthly',
+        scope: 'team',
+        subject: 't1',
+        window: { kind: 'calendar', period: 'month', timeZone: 'Europe/Paris' },
+        limitUsd: 250.5,
+        enforcement: 'hard',
+        models: ['gpt-4o'],
+        alertThresholds: [50, 80, 100],
+      },
+      {
+        id: 'b2',
+        orgId: ORG,
+        name: 'Agent hourly',
+        scope: 'agent',
+        subject: 'triage-bot',
+        window: { kind: 'rolling', seconds: 3600 },
+        limitUsd: 5,
+        enforcement: 'soft',
+        models: null,
+        alertThresholds: [90],
+      },
+    ]);
+    expect(snapshot.rateLimits).toEqual([
+      { id: 'r1', orgId: ORG, scope: 'key', subject: 'k1', requestsPerMinute: 60, tokensPerMinute: null },
+    ]);
   });
 });
 

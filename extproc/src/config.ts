@@ -1,7 +1,13 @@
 // extproc configuration from the environment, validated once at start so a typo fails loudly instead of
 // surfacing as a strange runtime behaviour. Every variable is documented in README.md and .env.example.
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type MasterKey, MasterKeyError, parseMasterKey } from './policy/sealed-secret.js';
+import {
+  parseSecurityOverrides,
+  SecurityPolicyError,
+  type SecurityPolicyOverrides,
+} from './security/policy.js';
 
 export interface ExtprocConfig {
   grpcHost: string;
@@ -28,6 +34,12 @@ export interface ExtprocConfig {
   logLevel: string;
   /** Include prompt/response excerpts in debug logs. Off by default: prompts are customer data. */
   logPrompts: boolean;
+  /** Where spend records wait (fsync'd JSONL) while Redis or the control plane is unreachable. */
+  ledgerSpoolDir: string;
+  /** ClawShield scanning (ACC_SECURITY_ENABLED); off removes the security stage from the request path. */
+  securityEnabled: boolean;
+  /** Gateway-wide security policy under every org's own (ACC_SECURITY_POLICY, inline JSON or @path). */
+  securityPolicy: SecurityPolicyOverrides | null;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +80,26 @@ export function parseBoolean(env: Env, name: string, fallback: boolean): boolean
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readSecurityPolicy(env: Env): SecurityPolicyOverrides | null {
+  let raw = optional(env, 'ACC_SECURITY_POLICY');
+  if (raw === null) return null;
+  if (raw.startsWith('@')) {
+    try {
+      raw = readFileSync(raw.slice(1), 'utf8');
+    } catch (error) {
+      throw new ConfigError(`ACC_SECURITY_POLICY: cannot read ${raw.slice(1)}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return parseSecurityOverrides(JSON.parse(raw));
+  } catch (error) {
+    if (error instanceof SecurityPolicyError || error instanceof SyntaxError) {
+      throw new ConfigError(`ACC_SECURITY_POLICY: ${error.message}`);
+    }
+    throw error;
+  }
+}
 
 export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
   const logLevel = str(env, 'ACC_LOG_LEVEL', 'info');
@@ -134,5 +166,12 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
     masterKeys,
     logLevel,
     logPrompts: parseBoolean(env, 'ACC_LOG_PROMPTS', false),
+    // Under the state dir when there is one (the launcher's, a container volume): a spool must outlive the process.
+    ledgerSpoolDir: resolve(
+      optional(env, 'ACC_LEDGER_SPOOL_DIR') ??
+        join(optional(env, 'ACC_STATE_DIR') ?? join(process.cwd(), '.acc'), 'ledger-spool'),
+    ),
+    securityEnabled: parseBoolean(env, 'ACC_SECURITY_ENABLED', true),
+    securityPolicy: readSecurityPolicy(env),
   };
 }

@@ -3,6 +3,8 @@
 import type { ExtprocConfig } from './config.js';
 import { startExtprocServer } from './grpc/server.js';
 import { startOpsServer } from './http-server.js';
+import { createLedgerSink } from './ledger/create.js';
+import { LedgerMetrics } from './ledger/metrics.js';
 import { createLogger, type Logger } from './log.js';
 import { ExtprocMetrics } from './metrics.js';
 import type { RequestRecord } from './pipeline/stream-context.js';
@@ -11,6 +13,7 @@ import { ControlPlanePolicySource, type PolicySource } from './policy/policy-sou
 import { PolicyStore } from './policy/policy-store.js';
 import { KEY_LAST_USED_PATH } from './policy/snapshot.js';
 import { parsePriceOverrides } from './pricing/pricing.js';
+import { createSecurityStage } from './security/create.js';
 
 export type { ExtprocConfig } from './config.js';
 export { ConfigError, loadExtprocConfig, parseBoolean, parseInteger } from './config.js';
@@ -42,6 +45,7 @@ export async function startExtproc(
       bootstrapKeys: config.bootstrapKeys,
       providerKeys: config.providerKeys,
       priceOverrides: config.priceOverridesJson ? parsePriceOverrides(config.priceOverridesJson) : undefined,
+      security: config.securityPolicy,
     },
     config.masterKeys,
     log,
@@ -62,7 +66,9 @@ export async function startExtproc(
       log,
     );
   }
+  const ledger = await createLedgerSink(config, log, new LedgerMetrics(metrics.registry));
   const onRecord = (record: RequestRecord) => {
+    ledger?.write(record);
     keyUsage?.note(record.keyId);
     options.onRecord?.(record);
   };
@@ -72,9 +78,11 @@ export async function startExtproc(
     );
   }
   await source?.start();
+  const security = await createSecurityStage(config, metrics.registry, log);
+  const stages = security ? [security] : [];
 
   const grpcServer = await startExtprocServer(
-    { config, policy: () => policyStore.policy, metrics, log },
+    { config, policy: () => policyStore.policy, metrics, log, stages },
     {
       host: config.grpcHost,
       port: config.grpcPort,
@@ -113,6 +121,9 @@ export async function startExtproc(
       await keyUsage?.stop();
       await source?.stop();
       await grpcServer.shutdown(graceMs);
+      await security?.close();
+      // After the streams: the records of requests drained above are in it.
+      await ledger?.close();
       await new Promise<void>((resolve) => ops.server.close(() => resolve()));
       ops.server.closeAllConnections();
     },

@@ -3,14 +3,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MasterKey, type PolicySnapshot, parseMasterKey } from '@acc/extproc/policy';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { recordAudit, SYSTEM_ACTOR } from '../audit/audit.js';
 import { ROLES, type Role } from '../auth/principal.js';
 import { hashPassword } from '../auth/secrets.js';
+import { reconcileBudgets } from '../budgets/reconcile.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../config.js';
 import { slugify } from '../db/bootstrap.js';
 import type { Database, Tx } from '../db/database.js';
 import { PolicyPublisher } from '../policy/publisher.js';
+import { resealAlertChannelSecrets } from '../routes/alert-channels/repository.js';
 import { createGatewayKey } from '../routes/keys/repository.js';
 import { resealAllProviderCredentials } from '../routes/provider-credentials/repository.js';
 import { insertUser } from '../routes/users/repository.js';
@@ -129,7 +131,11 @@ export async function rotateMasterKey(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const count = await db.withAdmin((tx) => resealAllProviderCredentials(tx, input.current, next));
+  const count = await db.withAdmin(async (tx) => {
+    const resealed = await resealAllProviderCredentials(tx, input.current, next);
+    await resealAlertChannelSecrets(tx, input.current, next);
+    return resealed;
+  });
   if (input.keyFile) writeFileSync(input.keyFile, `${text.trim()}\n`, { mode: 0o600 });
   return count;
 }
@@ -149,5 +155,28 @@ export async function publishOnce(db: Database, redis: Redis | null): Promise<Po
     return await publisher.publishNow();
   } finally {
     await publisher.close();
+  }
+}
+
+/** `acc budgets reconcile`: one line per budget, then a summary; without Redis, says why there is nothing to do. */
+export async function reconcileBudgetCounters(
+  db: Database,
+  redisUrl: string | null,
+  input: { orgSlug?: string | undefined; fix: boolean },
+): Promise<string[]> {
+  const orgId =
+    input.orgSlug === undefined ? null : await db.withAdmin((tx) => findOrgId(tx, input.orgSlug as string));
+  const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true }) : null;
+  try {
+    const report = await reconcileBudgets(db, redis, { orgId, fix: input.fix, actor: SYSTEM_ACTOR });
+    const usd = (value: number) => value.toFixed(9).replace(/\.?0+$/, '');
+    const lines = report.budgets.map(
+      (entry) =>
+        `${entry.budgetId} ${JSON.stringify(entry.name)} window ${entry.windowId}: counter ${usd(entry.counterUsd)} ` +
+        `ledger ${usd(entry.ledgerUsd)} drift ${usd(entry.driftUsd)}${entry.fixed ? ' (fixed)' : ''}`,
+    );
+    return [...lines, report.message];
+  } finally {
+    redis?.disconnect();
   }
 }

@@ -8,6 +8,13 @@ import {
   type SnapshotKey,
   type SnapshotPriceOverride,
 } from '@acc/extproc/policy';
+import { type BudgetRow, loadBudgetRows, toSnapshotBudget } from '../budgets/rows.js';
+import { loadRoutingRows, type RoutingRows, toSnapshotRouting } from '../routing/rows.js';
+import {
+  loadSecurityPolicyRows,
+  type SecurityPolicyRow,
+  toSnapshotSecurityPolicy,
+} from '../security/policy-rows.js';
 
 /** The slice of pg's client API the compiler needs (a PoolClient or anything shaped like it). */
 export interface Queryable {
@@ -39,6 +46,8 @@ export interface KeyRow {
   key_digest: string;
   allowed_models: string[] | null;
   expires_at: Date | string | null;
+  agent: string | null;
+  allow_agent_header: boolean;
 }
 export interface CredentialRow {
   org_id: string;
@@ -56,12 +65,25 @@ export interface PricingRow {
   cache_write_mtok: string | number | null;
 }
 
+export interface RateLimitRow {
+  id: string;
+  org_id: string;
+  scope: 'key' | 'team';
+  subject: string;
+  requests_per_minute: number | null;
+  tokens_per_minute: number | null;
+}
+
 export interface SnapshotRows {
   orgs: OrgRow[];
   teams: TeamRow[];
   keys: KeyRow[];
   credentials: CredentialRow[];
   pricing: PricingRow[];
+  budgets?: BudgetRow[];
+  rateLimits?: RateLimitRow[];
+  routing?: RoutingRows;
+  security?: SecurityPolicyRow[];
 }
 
 function iso(value: Date | string | null): string | null {
@@ -83,6 +105,8 @@ function toKey(row: KeyRow): SnapshotKey {
     teamId: row.team_id,
     ownerId: row.owner_user_id ?? row.owner_service_account_id ?? null,
     ownerKind,
+    agent: row.agent,
+    allowAgentHeader: row.allow_agent_header,
     allowedModels: row.allowed_models,
     expiresAt: iso(row.expires_at),
   };
@@ -111,6 +135,17 @@ export function buildSnapshot(rows: SnapshotRows, version: number, publishedAt: 
       cacheReadMtok: p.cache_read_mtok === null ? null : num(p.cache_read_mtok),
       cacheWriteMtok: p.cache_write_mtok === null ? null : num(p.cache_write_mtok),
     })),
+    budgets: (rows.budgets ?? []).map(toSnapshotBudget),
+    rateLimits: (rows.rateLimits ?? []).map((r) => ({
+      id: r.id,
+      orgId: r.org_id,
+      scope: r.scope,
+      subject: r.subject,
+      requestsPerMinute: r.requests_per_minute,
+      tokensPerMinute: r.tokens_per_minute,
+    })),
+    routing: toSnapshotRouting(rows.routing),
+    security: (rows.security ?? []).map(toSnapshotSecurityPolicy),
   };
 }
 
@@ -121,7 +156,7 @@ export async function loadSnapshotRows(tx: Queryable): Promise<SnapshotRows> {
   // A disabled owner's keys stop working with it (re-enabling brings them back); revoked keys never return.
   const keys = await tx.query<KeyRow>(
     `SELECT k.id, k.org_id, k.team_id, k.owner_user_id, k.owner_service_account_id, k.prefix, k.key_digest,
-            k.allowed_models, k.expires_at
+            k.allowed_models, k.expires_at, k.agent, k.allow_agent_header
        FROM gateway_keys k
        LEFT JOIN users u ON u.id = k.owner_user_id
        LEFT JOIN service_accounts sa ON sa.id = k.owner_service_account_id
@@ -135,12 +170,23 @@ export async function loadSnapshotRows(tx: Queryable): Promise<SnapshotRows> {
     `SELECT org_id, provider, model, input_mtok, output_mtok, cache_read_mtok, cache_write_mtok
        FROM pricing_overrides ORDER BY org_id, provider, model`,
   );
+  const budgets = await loadBudgetRows(tx);
+  const rateLimits = await tx.query<RateLimitRow>(
+    `SELECT id, org_id, scope, subject, requests_per_minute, tokens_per_minute
+       FROM rate_limits ORDER BY org_id, id`,
+  );
+  const routing = await loadRoutingRows(tx);
+  const security = await loadSecurityPolicyRows(tx);
   return {
     orgs: orgs.rows,
     teams: teams.rows,
     keys: keys.rows,
     credentials: credentials.rows,
     pricing: pricing.rows,
+    budgets,
+    rateLimits: rateLimits.rows,
+    routing,
+    security,
   };
 }
 

@@ -109,14 +109,36 @@ export function continueRequestBody(
   return { request_body: { response: common(changes, body, clearRouteCache) } };
 }
 
-export function continueResponseHeaders(changes?: HeaderChanges): ProcessingResponse {
-  return { response_headers: { response: common(changes) } };
+/**
+ * Response modes when a JSON answer must be seen whole before the client gets any of it (headers held too). PARTIAL:
+ * a body that outgrows Envoy's buffer arrives as its first part (end_of_stream false) and the rest streams past,
+ * where plain BUFFERED would stall the response.
+ */
+export const BUFFERED_RESPONSE_MODE: ProcessingMode = Object.freeze({
+  request_header_mode: 'SEND',
+  response_header_mode: 'SEND',
+  request_body_mode: 'NONE',
+  response_body_mode: 'BUFFERED_PARTIAL',
+  request_trailer_mode: 'SKIP',
+  response_trailer_mode: 'SKIP',
+});
+
+export function continueResponseHeaders(
+  changes?: HeaderChanges,
+  options: { mode?: ProcessingMode } = {},
+): ProcessingResponse {
+  const response: ProcessingResponse = { response_headers: { response: common(changes) } };
+  if (options.mode) response.mode_override = options.mode;
+  return response;
 }
 
-/** Pass a response chunk on, or replace it with `body` (an empty Buffer drops the chunk's bytes). */
-export function continueResponseBody(body?: Buffer): ProcessingResponse {
-  if (!body) return CONTINUE_RESPONSE_BODY;
-  return { response_body: { response: { body_mutation: { body } } } };
+/**
+ * Pass a response chunk on, or replace it with `body` (an empty Buffer drops the chunk's bytes). Header changes
+ * only take effect while the headers are still held, i.e. for a BUFFERED body.
+ */
+export function continueResponseBody(body?: Buffer, changes?: HeaderChanges): ProcessingResponse {
+  if (!body && !changes) return CONTINUE_RESPONSE_BODY;
+  return { response_body: { response: common(changes, body) } };
 }
 
 export function immediateResponse(

@@ -27,6 +27,9 @@ export const GATEWAY_ERRORS = {
   unpriced_model: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   agent_header_not_allowed: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
   invalid_attribution: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  security_blocked: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
+  security_response_blocked: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
+  security_scan_failed: { status: 503, openai: 'server_error', anthropic: 'api_error' },
 } satisfies Record<string, GatewayErrorSpec>;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -1,5 +1,8 @@
 // The one record every request produces when it ends: what the spend ledger persists and budgets settle against.
 import type { ProviderId, Usage } from '../providers/types.js';
+import type { SecurityFindingSummary } from '../security/decision.js';
+
+export type { SecurityFindingSummary } from '../security/decision.js';
 
 export type Decision = 'forwarded' | 'passthrough' | 'rejected';
 
@@ -38,5 +41,7 @@ export interface RequestRecord {
   counterfactualCostUsd: number | null;
   /** clean / flagged / redacted / blocked, null when the scanner did not run. */
   securityStatus: string | null;
+  /** What the security scanner found in the request and its response (no matched text): security_events rows. */
+  securityFindings: SecurityFindingSummary[];
   durationMs: number;
 }

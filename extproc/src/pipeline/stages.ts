@@ -4,6 +4,7 @@
 import type { Headers } from '../grpc/envoy-messages.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { ParsedRequest, ProviderAdapter, ProviderId } from '../providers/types.js';
+import type { SecurityFindingSummary } from '../security/decision.js';
 import type { GatewayIdentity } from './auth.js';
 import type { EndpointSpec } from './endpoints.js';
 import type { RequestRecord } from './request-record.js';
@@ -21,6 +22,33 @@ export interface ForwardPlan {
   clearRouteCache: boolean;
   /** Headers added to the response the client receives (e.g. `x-acc-route`). */
   responseHeaders: Array<[string, string]>;
+  /** Looks at the upstream's successful answer before the client gets it (the security scanner). */
+  responseInspector: ResponseInspector | null;
+}
+
+/** What to do with a complete, buffered JSON response body. */
+export type JsonResponseVerdict =
+  | { kind: 'pass'; headers: Array<[string, string]> }
+  | { kind: 'replace'; body: Buffer; headers: Array<[string, string]> }
+  | { kind: 'reject'; rejection: Rejection };
+
+/** Transforms a response stream chunk by chunk; may hold bytes back (returning fewer) and release them later. */
+export interface StreamInspector {
+  push(chunk: Buffer): Buffer;
+  /** Upstream finished: whatever is still held, plus anything to append. */
+  end(): Buffer;
+}
+
+/**
+ * Set by a stage to see 2xx responses. A JSON body is then buffered whole by Envoy (mode override, when it fits) so
+ * it can be rewritten or refused before any of it reaches the client; an event stream keeps streaming through
+ * `inspectStream`.
+ */
+export interface ResponseInspector {
+  inspectJson(body: Buffer): JsonResponseVerdict;
+  inspectStream(): StreamInspector;
+  /** The answer reached the client without inspection (e.g. larger than can be buffered). */
+  unscanned(reason: string): void;
 }
 
 export interface RequestContext {
@@ -48,6 +76,8 @@ export interface RecordAnnotations {
   /** Model the routing stage chose, when it differs from the requested one. */
   routedModel: string | null;
   securityStatus: string | null;
+  /** Security findings of the request and of its response, in the order they were made. */
+  securityFindings: SecurityFindingSummary[];
 }
 
 /** An answer to the client instead of forwarding: status, body in the provider's own error shape, extra headers. */
@@ -78,5 +108,6 @@ export function emptyForwardPlan(): ForwardPlan {
     removeHeaders: [],
     clearRouteCache: false,
     responseHeaders: [],
+    responseInspector: null,
   };
 }

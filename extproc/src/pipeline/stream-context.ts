@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExtprocConfig } from '../config.js';
 import {
+  BUFFERED_RESPONSE_MODE,
   continueRequestBody,
   continueRequestHeaders,
   continueResponseBody,
@@ -39,6 +40,8 @@ import {
   type Rejection,
   type RequestContext,
   type RequestStage,
+  type ResponseInspector,
+  type StreamInspector,
 } from './stages.js';
 
 export interface PipelineDeps {
@@ -83,6 +86,10 @@ export class StreamContext {
   private decision: Decision = 'passthrough';
   private status = 0;
   private observer: StreamObserver | undefined;
+  /** Sees the client's view of an event stream after the observer (which may rewrite it). */
+  private streamInspector: StreamInspector | undefined;
+  /** Judges a buffered JSON body before it is released. */
+  private jsonInspector: ResponseInspector | undefined;
   private jsonChunks: Buffer[] | undefined;
   private jsonBytes = 0;
   private unreadable: string | null = null;
@@ -244,6 +251,7 @@ export class StreamContext {
       route: null,
       routedModel: null,
       securityStatus: null,
+      securityFindings: [],
     };
     this.context = {
       requestId: this.requestId,
@@ -357,13 +365,29 @@ export class StreamContext {
       return continueResponseHeaders(changes);
     }
 
+    const inspector =
+      this.status >= 200 && this.status < 300 && !message.end_of_stream
+        ? this.context?.plan.responseInspector
+        : null;
+    const contentType = headers.get('content-type') ?? '';
     const encoding = headers.get('content-encoding');
     if (encoding && encoding.toLowerCase() !== 'identity') {
       this.unreadable = 'compressed_body';
-    } else if ((headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    } else if (contentType.startsWith('text/event-stream')) {
       this.observer = this.adapter.createStreamObserver({ stripInjectedUsage: this.stripInjectedUsage });
+      if (inspector) this.streamInspector = inspector.inspectStream();
     } else {
       this.jsonChunks = [];
+      if (inspector && /^application\/json\b/i.test(contentType)) {
+        // A body declared too big to hold is let through as it streams; unknown sizes are tried.
+        const declared = Number(headers.get('content-length'));
+        const limit = Math.min(this.deps.config.maxResponseBufferBytes, this.deps.config.maxRequestBytes);
+        if (declared > limit) inspector.unscanned('response_too_large');
+        else {
+          this.jsonInspector = inspector;
+          return continueResponseHeaders(changes, { mode: BUFFERED_RESPONSE_MODE });
+        }
+      }
     }
     if (message.end_of_stream) this.finish('complete');
     return continueResponseHeaders(changes);
@@ -371,13 +395,15 @@ export class StreamContext {
 
   private onResponseBody(message: HttpBody__Output): ProcessingResponse {
     const chunk = message.body ?? EMPTY_BODY;
+    if (this.jsonInspector && !message.end_of_stream) return this.outgrewBuffer(chunk);
     if (this.observer) {
       let out = chunk.length > 0 ? this.observer.push(chunk) : chunk;
       if (message.end_of_stream) {
         const tail = this.observer.end();
         if (tail.length > 0) out = Buffer.concat([out, tail]);
-        this.finish('complete');
       }
+      if (this.streamInspector) out = this.inspectStreamChunk(out, message.end_of_stream === true);
+      if (message.end_of_stream) this.finish('complete');
       return out === chunk ? continueResponseBody() : continueResponseBody(out);
     }
     if (this.jsonChunks) {
@@ -389,8 +415,66 @@ export class StreamContext {
         this.jsonChunks.push(chunk);
       }
     }
+    if (message.end_of_stream && this.jsonInspector) {
+      if (this.jsonChunks) return this.inspectJson();
+      this.jsonInspector.unscanned('response_too_large');
+    }
     if (message.end_of_stream) this.finish('complete');
     return continueResponseBody();
+  }
+
+  /**
+   * Envoy could not hold the whole answer: this is its first part, and the rest goes to the client without passing
+   * here. Nothing can be judged or accounted from part of a JSON body.
+   */
+  private outgrewBuffer(chunk: Buffer): ProcessingResponse {
+    (this.jsonInspector as ResponseInspector).unscanned('response_too_large');
+    this.jsonInspector = undefined;
+    this.jsonChunks = undefined;
+    this.unreadable = 'response_too_large';
+    this.deps.log.warn(
+      { requestId: this.requestId, bytes: chunk.length },
+      'JSON answer larger than the buffer: passed on unscanned and unaccounted',
+    );
+    return continueResponseBody();
+  }
+
+  private inspectStreamChunk(out: Buffer, end: boolean): Buffer {
+    const inspector = this.streamInspector as StreamInspector;
+    let inspected = out.length > 0 ? inspector.push(out) : out;
+    if (end) {
+      const tail = inspector.end();
+      if (tail.length > 0) inspected = inspected.length > 0 ? Buffer.concat([inspected, tail]) : tail;
+    }
+    return inspected;
+  }
+
+  /** The whole JSON body is here (Envoy buffered it): usage is read from the upstream's bytes, then it is judged. */
+  private inspectJson(): ProcessingResponse {
+    const chunks = this.jsonChunks ?? [];
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    const verdict = (this.jsonInspector as ResponseInspector).inspectJson(body);
+    if (verdict.kind === 'reject') {
+      const { rejection } = verdict;
+      // The upstream billed for this answer (usage comes from its bytes); the client gets the refusal.
+      this.status = rejection.status;
+      this.finish('complete');
+      this.deps.metrics.rejected.inc({ provider: this.provider, code: rejection.code });
+      return immediateResponse(rejection.status, rejection.body, [
+        ['content-type', 'application/json'],
+        ['x-acc-request-id', this.requestId],
+        ...withOverrides(this.context?.plan.responseHeaders ?? [], rejection.headers ?? []),
+      ]);
+    }
+    this.finish('complete');
+    if (verdict.kind === 'replace') {
+      return continueResponseBody(verdict.body, {
+        set: [...verdict.headers, ['content-length', String(verdict.body.length)]],
+      });
+    }
+    return verdict.headers.length > 0
+      ? continueResponseBody(undefined, { set: verdict.headers })
+      : continueResponseBody();
   }
 
   /**
@@ -482,6 +566,7 @@ export class StreamContext {
       route: this.context?.annotations.route ?? null,
       counterfactualCostUsd: this.counterfactualCost(model, usage),
       securityStatus: this.context?.annotations.securityStatus ?? null,
+      securityFindings: this.context?.annotations.securityFindings ?? [],
       durationMs: performance.now() - this.startedAt,
     };
     if (log.isLevelEnabled('debug')) {
@@ -556,7 +641,9 @@ export class StreamContext {
   }
 
   private answerRejection(rejection: Rejection): ProcessingResponse {
-    return this.answer(rejection.status, rejection.code, rejection.body, rejection.headers);
+    // Headers earlier stages meant for the client (security status, route) belong on a later stage's refusal too.
+    const headers = withOverrides(this.context?.plan.responseHeaders ?? [], rejection.headers ?? []);
+    return this.answer(rejection.status, rejection.code, rejection.body, headers);
   }
 
   private reject(code: GatewayErrorCode, message: string, param: string | null = null): ProcessingResponse {
@@ -580,6 +667,15 @@ export class StreamContext {
       ...extraHeaders,
     ]);
   }
+}
+
+/** `base` without the names `overrides` sets, then `overrides`: one value per header name. */
+function withOverrides(
+  base: ReadonlyArray<[string, string]>,
+  overrides: ReadonlyArray<[string, string]>,
+): Array<[string, string]> {
+  const names = new Set(overrides.map(([name]) => name));
+  return [...base.filter(([name]) => !names.has(name)), ...overrides];
 }
 
 /** Enough of a key to recognise it in a support ticket, never enough to use it. */

@@ -5,6 +5,15 @@ import { digestKey } from '../pipeline/auth.js';
 import type { ModelPriceOverride } from '../pricing/overrides.js';
 import { createPricer, type PriceOverrides, type Pricer } from '../pricing/pricing.js';
 import type { ProviderId } from '../providers/types.js';
+import { createCatalogue } from '../routing/catalogue.js';
+import { type CompiledRouting, emptyRouting, RoutingCompileError } from '../routing/engine.js';
+import { compileSnapshotRouting } from '../routing/per-org.js';
+import {
+  type CompiledSecurity,
+  compileSecurityPolicies,
+  SecurityCompileError,
+} from '../security/compiled-security.js';
+import { applyOverrides, DEFAULT_SECURITY_POLICY, type SecurityPolicyOverrides } from '../security/policy.js';
 import { type MasterKey, openSecret } from './sealed-secret.js';
 import type { PolicySnapshot } from './snapshot.js';
 
@@ -15,12 +24,22 @@ export interface CompiledPolicy {
   /** The credential for this org and provider: the org's own, else the gateway-wide one from the environment. */
   providerKey(orgId: string | null, provider: ProviderId): string | null;
   pricer(orgId: string | null): Pricer;
+  /** The org's routing rules and deployments, compiled; an org without any routes every request as requested. */
+  routing(orgId: string | null): CompiledRouting;
+  /** ClawShield policy per org and team, resolved once per snapshot. */
+  readonly security: CompiledSecurity;
 }
 
 export interface PolicyDefaults {
   bootstrapKeys: string[];
   providerKeys: Record<ProviderId, string | null>;
   priceOverrides: PriceOverrides | undefined;
+  /** ACC_SECURITY_POLICY: the gateway-wide security base under every org's own policy. */
+  security?: SecurityPolicyOverrides | null;
+}
+
+function securityBase(defaults: PolicyDefaults) {
+  return applyOverrides(DEFAULT_SECURITY_POLICY, defaults.security ?? undefined);
 }
 
 export class PolicyCompileError extends Error {
@@ -58,17 +77,20 @@ function bootstrapIdentities(keys: string[]): Map<string, GatewayIdentity> {
 /** The policy in force before any snapshot arrived (or when no control plane is configured). */
 export function defaultPolicy(defaults: PolicyDefaults): CompiledPolicy {
   const pricer = createPricer(defaults.priceOverrides);
+  const routing = emptyRouting(createCatalogue({ pricer }));
   return {
     version: 0,
     keys: new DigestKeyStore(bootstrapIdentities(defaults.bootstrapKeys)),
     providerKey: (_orgId, provider) => defaults.providerKeys[provider],
     pricer: () => pricer,
+    routing: () => routing,
+    security: compileSecurityPolicies([], securityBase(defaults)),
   };
 }
 
 /**
- * Compiles a snapshot. Throws PolicyCompileError if a credential cannot be opened: a snapshot we cannot fully apply
- * is rejected whole, and the previous one stays in force.
+ * Compiles a snapshot. Throws PolicyCompileError if a credential cannot be opened or a routing rule does not compile:
+ * a snapshot we cannot fully apply is rejected whole, and the previous one stays in force.
  */
 export function compilePolicy(
   snapshot: PolicySnapshot,
@@ -124,6 +146,27 @@ export function compilePolicy(
   const orgPricers = new Map<string, Pricer>();
   for (const [orgId, overrides] of orgOverrides) orgPricers.set(orgId, createPricer(overrides));
 
+  let orgRouting: Map<string, CompiledRouting>;
+  try {
+    orgRouting = compileSnapshotRouting(snapshot.routing, (orgId) => orgPricers.get(orgId) ?? globalPricer);
+  } catch (error) {
+    if (!(error instanceof RoutingCompileError)) throw error;
+    throw new PolicyCompileError(error.message);
+  }
+  // Rule-less orgs with their own prices still get a catalogue that prices like their pricer.
+  for (const [orgId, pricer] of orgPricers) {
+    if (!orgRouting.has(orgId)) orgRouting.set(orgId, emptyRouting(createCatalogue({ pricer })));
+  }
+  const globalRouting = emptyRouting(createCatalogue({ pricer: globalPricer }));
+
+  let security: CompiledSecurity;
+  try {
+    security = compileSecurityPolicies(snapshot.security, securityBase(defaults));
+  } catch (error) {
+    if (!(error instanceof SecurityCompileError)) throw error;
+    throw new PolicyCompileError(error.message);
+  }
+
   return {
     version: snapshot.version,
     keys: new DigestKeyStore(identities),
@@ -131,5 +174,7 @@ export function compilePolicy(
       (orgId === null ? undefined : credentials.get(`${orgId}:${provider}`)) ??
       defaults.providerKeys[provider],
     pricer: (orgId) => (orgId === null ? globalPricer : (orgPricers.get(orgId) ?? globalPricer)),
+    routing: (orgId) => (orgId === null ? globalRouting : (orgRouting.get(orgId) ?? globalRouting)),
+    security,
   };
 }

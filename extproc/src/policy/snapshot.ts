@@ -3,7 +3,10 @@
 //
 // Secrets stay sealed in transit and at rest in Redis: provider credentials travel as AES-256-GCM ciphertext under
 // ACC_MASTER_KEY, and gateway keys only as SHA-256 digests.
+import type { SnapshotBudget, SnapshotRateLimit } from '../budgets/types.js';
 import type { ProviderId } from '../providers/types.js';
+import type { SnapshotRouting } from '../routing/types.js';
+import type { SnapshotSecurityPolicy } from '../security/policy.js';
 
 export const SNAPSHOT_SCHEMA = 1;
 
@@ -81,9 +84,23 @@ export interface PolicySnapshot {
   keys: SnapshotKey[];
   providerCredentials: SnapshotProviderCredential[];
   pricing: SnapshotPriceOverride[];
+  /** Spend limits of every org; absent in snapshots from control planes that predate budgets. */
+  budgets?: SnapshotBudget[];
+  /** Request and token rate limits per key or team; absent like budgets. */
+  rateLimits?: SnapshotRateLimit[];
+  /** Routing rules, deployments and model catalogue overrides of every org; absent like budgets. */
+  routing?: SnapshotRouting;
+  /** ClawShield overrides per org (teamId null) and team; absent like budgets (the built-in policy applies). */
+  security?: SnapshotSecurityPolicy[];
 }
 
 /** Redis hash where extproc replicas record when each gateway key was last used (field: key id, value: ISO time). */
 export const REDIS_KEY_LAST_USED = 'acc:keys:last-used';
 /** Control-plane endpoint for the same report when there is no Redis (body: `{ lastUsed: { [keyId]: iso } }`). */
 export const KEY_LAST_USED_PATH = '/internal/v1/keys/last-used';
+
+/** Without Redis: each budget's spend in its current window from the ledger, to seed extproc's counters at start. */
+export const BUDGET_SPEND_PATH = '/internal/v1/budgets/spend';
+export interface BudgetSpendReport {
+  budgets: { budgetId: string; windowId: string; spentNanos: number }[];
+}

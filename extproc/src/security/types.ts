@@ -33,6 +33,8 @@ export interface ScanSegment {
   /** Index of the text part inside the message (or of the system prompt / tool definition). */
   partIndex: number;
   text: string;
+  /** The tool a `tool_call_arguments` or `tool_definition` segment belongs to. */
+  toolName?: string;
 }
 
 export interface ScanInput {

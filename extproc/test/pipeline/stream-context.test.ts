@@ -3,7 +3,6 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadExtprocConfig } from '../../src/config.js';
 import type { ProcessingResponse } from '../../src/grpc/envoy-messages.js';
-import type { ProcessingRequest__Output } from '../../src/grpc/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import { ExtprocMetrics } from '../../src/metrics.js';
 import { type RequestRecord, StreamContext } from '../../src/pipeline/stream-context.js';
 import { defaultPolicy } from '../../src/policy/compiled-policy.js';

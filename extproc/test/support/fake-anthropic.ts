@@ -152,7 +152,7 @@ function planGeneration(json: Record<string, unknown>, controls: Controls): Anth
   }
   const cap =
     typeof json.max_tokens === 'number' && json.max_tokens >= 0 ? Math.floor(json.max_tokens) : undefined;
-  const out = planTextOutput(controls.pieces, controls.reasoningTokens, cap);
+  const out = planTextOutput(controls.pieces, controls.reasoningTokens, cap, controls.reply);
   return {
     text: out,
     toolUses: null,

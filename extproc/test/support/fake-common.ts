@@ -136,6 +136,8 @@ export interface Controls {
   serviceTier: string | undefined;
   /** x-fake-anthropic-delta-usage: full (default) | output-only — shape of message_delta.usage. */
   anthropicDeltaUsage: 'full' | 'output-only';
+  /** x-fake-reply: the text to answer with (split into 4-code-point pieces) instead of the generated vocabulary. */
+  reply: string | undefined;
 }
 
 export class ControlError extends Error {}
@@ -176,12 +178,13 @@ export function parseControls(headers: HeaderMap): Controls {
   if (deltaUsage !== undefined && deltaUsage !== 'full' && deltaUsage !== 'output-only') {
     throw new ControlError(`invalid x-fake-anthropic-delta-usage: ${JSON.stringify(deltaUsage)}`);
   }
+  const reply = headerValue(headers, 'x-fake-reply') || undefined;
   return {
     status: intHeader(headers, 'x-fake-status'),
     chunkPattern,
     delayMs: intHeader(headers, 'x-fake-delay-ms') ?? 0,
     firstByteDelayMs: intHeader(headers, 'x-fake-first-byte-delay-ms') ?? 0,
-    pieces: intHeader(headers, 'x-fake-pieces') ?? DEFAULT_PIECES,
+    pieces: intHeader(headers, 'x-fake-pieces') ?? (reply ? fragments(reply).length : DEFAULT_PIECES),
     cachedTokens: intHeader(headers, 'x-fake-cached-tokens') ?? 0,
     reasoningTokens: intHeader(headers, 'x-fake-reasoning-tokens') ?? 0,
     cacheWriteTokens: intHeader(headers, 'x-fake-cache-write-tokens') ?? 0,
@@ -192,6 +195,7 @@ export function parseControls(headers: HeaderMap): Controls {
     retryAfter: headerValue(headers, 'x-fake-retry-after') ?? '1',
     serviceTier: headerValue(headers, 'x-fake-service-tier'),
     anthropicDeltaUsage: deltaUsage ?? 'full',
+    reply,
   };
 }
 
@@ -210,10 +214,14 @@ export function planTextOutput(
   requestedPieces: number,
   reasoning: number,
   cap: number | undefined,
+  reply?: string,
 ): OutputPlan {
+  const replyPieces = reply ? fragments(reply) : null;
+  const piecesOf = (n: number) => (replyPieces ? replyPieces.slice(0, n) : fakePieces(n));
+  if (replyPieces) requestedPieces = Math.min(requestedPieces, replyPieces.length);
   if (cap === undefined) {
     return {
-      pieces: fakePieces(requestedPieces),
+      pieces: piecesOf(requestedPieces),
       reasoningTokens: reasoning,
       outputTokens: reasoning + requestedPieces,
       truncated: false,
@@ -222,7 +230,7 @@ export function planTextOutput(
   const r = Math.min(reasoning, cap);
   const p = Math.min(requestedPieces, cap - r);
   return {
-    pieces: fakePieces(p),
+    pieces: piecesOf(p),
     reasoningTokens: r,
     outputTokens: r + p,
     truncated: reasoning + requestedPieces > cap,

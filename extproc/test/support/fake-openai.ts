@@ -184,7 +184,7 @@ function planGeneration(json: Record<string, unknown>, controls: Controls): Open
   }
   const capRaw = json.max_completion_tokens ?? json.max_tokens;
   const cap = typeof capRaw === 'number' && capRaw >= 0 ? Math.floor(capRaw) : undefined;
-  const out = planTextOutput(controls.pieces, controls.reasoningTokens, cap);
+  const out = planTextOutput(controls.pieces, controls.reasoningTokens, cap, controls.reply);
   return {
     promptTokens,
     cachedTokens: cached,

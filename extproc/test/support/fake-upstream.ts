@@ -22,6 +22,7 @@
  *   x-fake-delay-ms: N                 wait N ms between writes
  *   x-fake-first-byte-delay-ms: N      wait N ms before the response head
  *   x-fake-pieces: N                   content pieces (= completion tokens) to generate (default 12)
+ *   x-fake-reply: TEXT                 answer with TEXT (4-code-point pieces) instead of the generated vocabulary
  *   x-fake-prompt-tokens: N            override the computed uncached prompt tokens
  *   x-fake-cached-tokens: N            cache-read tokens (OpenAI cached_tokens / Anthropic cache_read_input_tokens)
  *   x-fake-cache-write-tokens: N       Anthropic cache_creation_input_tokens

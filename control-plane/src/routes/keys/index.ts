@@ -87,7 +87,7 @@ const keyRoutes: RoutePlugin = async (app) => {
       preHandler: requireRole('editor'),
       schema: {
         tags,
-        summary: 'Rename a key, move it to a team, or change its models or expiry',
+        summary: 'Rename a key, move it to a team, or change its models, agent or expiry',
         params: IdParams,
         body: UpdateGatewayKeyBody,
         response: { 200: GatewayKey, ...errorResponses },

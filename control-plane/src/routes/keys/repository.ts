@@ -27,6 +27,8 @@ interface KeyRow {
   name: string;
   prefix: string;
   allowed_models: string[] | null;
+  agent: string | null;
+  allow_agent_header: boolean;
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
@@ -37,7 +39,7 @@ interface KeyRow {
 
 // Never key_digest: not even the digest leaves the database through the API.
 const COLUMNS = `id, org_id, team_id, owner_user_id, owner_service_account_id, name, prefix, allowed_models,
-  expires_at, revoked_at, last_used_at, created_by, created_at, ${CREATED_US_SQL}`;
+  agent, allow_agent_header, expires_at, revoked_at, last_used_at, created_by, created_at, ${CREATED_US_SQL}`;
 
 function toView(row: KeyRow): GatewayKeyView {
   return {
@@ -49,6 +51,8 @@ function toView(row: KeyRow): GatewayKeyView {
     name: row.name,
     prefix: row.prefix,
     allowedModels: row.allowed_models,
+    agent: row.agent,
+    allowAgentHeader: row.allow_agent_header,
     expiresAt: iso(row.expires_at),
     revokedAt: iso(row.revoked_at),
     lastUsedAt: iso(row.last_used_at),
@@ -86,8 +90,8 @@ export async function createGatewayKey(
   const minted = mintGatewayKey();
   const { rows } = await tx.query<KeyRow>(
     `INSERT INTO gateway_keys (org_id, team_id, owner_user_id, owner_service_account_id, name, prefix, key_digest,
-                               allowed_models, expires_at, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+                               allowed_models, expires_at, created_by, agent, allow_agent_header)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
     [
       orgId,
       input.teamId ?? null,
@@ -99,6 +103,8 @@ export async function createGatewayKey(
       input.allowedModels ?? null,
       input.expiresAt ?? null,
       actor.id ?? SYSTEM_ACTOR_ID,
+      input.agent ?? null,
+      input.allowAgentHeader ?? false,
     ],
   );
   const gatewayKey = toView(rows[0] as KeyRow);
@@ -168,7 +174,9 @@ export async function updateGatewayKey(
        name = CASE WHEN $3::boolean THEN $4::text ELSE name END,
        team_id = CASE WHEN $5::boolean THEN $6::uuid ELSE team_id END,
        allowed_models = CASE WHEN $7::boolean THEN $8::text[] ELSE allowed_models END,
-       expires_at = CASE WHEN $9::boolean THEN $10::timestamptz ELSE expires_at END
+       expires_at = CASE WHEN $9::boolean THEN $10::timestamptz ELSE expires_at END,
+       agent = CASE WHEN $11::boolean THEN $12::text ELSE agent END,
+       allow_agent_header = COALESCE($13::boolean, allow_agent_header)
      WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`,
     [
       id,
@@ -181,6 +189,9 @@ export async function updateGatewayKey(
       changes.allowedModels ?? null,
       changes.expiresAt !== undefined,
       changes.expiresAt ?? null,
+      changes.agent !== undefined,
+      changes.agent ?? null,
+      changes.allowAgentHeader ?? null,
     ],
   );
   const after = toView(rows[0] as KeyRow);

@@ -9,6 +9,11 @@ export const AllowedModels = Type.Union([
   Type.Null(),
 ]);
 const NullableUuid = Type.Union([Uuid, Type.Null()]);
+/** The agent requests are attributed to (budgets by agent); same characters extproc accepts in x-acc-agent. */
+const Agent = Type.Union([Type.String({ pattern: '^[A-Za-z0-9._:=-]{1,64}$' }), Type.Null()]);
+const AllowAgentHeader = Type.Boolean({
+  description: 'Let clients name their agent in the x-acc-agent header (otherwise that header is refused)',
+});
 
 export const GatewayKey = Type.Object(
   {
@@ -20,6 +25,8 @@ export const GatewayKey = Type.Object(
     name: Type.String(),
     prefix: Type.String({ description: 'First 8 characters of the key, to recognise it' }),
     allowedModels: AllowedModels,
+    agent: Agent,
+    allowAgentHeader: AllowAgentHeader,
     expiresAt: NullableTimestamp,
     revokedAt: NullableTimestamp,
     lastUsedAt: NullableTimestamp,
@@ -51,6 +58,8 @@ export const CreateGatewayKeyBody = Type.Object(
     ownerUserId: Type.Optional(NullableUuid),
     ownerServiceAccountId: Type.Optional(NullableUuid),
     allowedModels: Type.Optional(AllowedModels),
+    agent: Type.Optional(Agent),
+    allowAgentHeader: Type.Optional(AllowAgentHeader),
     expiresAt: Type.Optional(NullableTimestamp),
   },
   { additionalProperties: false },
@@ -61,6 +70,8 @@ export const UpdateGatewayKeyBody = Type.Object(
     name: Type.Optional(KeyName),
     teamId: Type.Optional(NullableUuid),
     allowedModels: Type.Optional(AllowedModels),
+    agent: Type.Optional(Agent),
+    allowAgentHeader: Type.Optional(AllowAgentHeader),
     expiresAt: Type.Optional(NullableTimestamp),
   },
   { additionalProperties: false, minProperties: 1 },

@@ -1,0 +1,185 @@
+// Prompt injection and jailbreak detector. Every segment is read through all its normalised views; matched
+// signals of intent are combined by noisy-OR into a score, and one finding per segment reports the strongest
+// signal's span. Instructions arriving inside tool results or retrieved documents (indirect injection) weigh more
+// than the same words typed by the user, and are reported one severity higher: the user did not write them.
+import { findingAt } from '../findings.js';
+import { type Normalised, normaliseSegment } from '../normalise.js';
+import type { Detector, Finding, ScanSegment, Severity } from '../types.js';
+import { INJECTION_COMPACT_RULES } from './injection-rules.js';
+import { injectionSignals } from './intent-index.js';
+import { compactSignals, noisyOr, RuleSet, type SignalMatch } from './intent-signals.js';
+
+const COMPACT = new RuleSet(INJECTION_COMPACT_RULES, false);
+
+/** Score from which a segment is reported. */
+export const REPORT_THRESHOLD = 0.5;
+
+/**
+ * The letters-only reading is checked for segments up to this size. Spacing and leetspeak games target short
+ * prompts; a long document is read through its words, its encodings and its folded characters.
+ */
+const COMPACT_MAX = 16 * 1024;
+/** Letters standing alone, symbols or digits inside short words: the only texts a letters-only reading can help. */
+const MAYBE_DISGUISED =
+  /\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b|[a-z][0-9@$|!]+[a-z]|\b[a-z]{1,4}[-_.*|~+]{1,2}[a-z]{1,4}\b/;
+
+/** Distinct jailbreak-register words → evidence: a few are normal, a prompt saturated with them is negotiating. */
+function lexiconWeight(distinct: number): number {
+  return distinct < 3 ? 0 : Math.min(0.45, 0.1 * (distinct - 1));
+}
+
+/** Markers of quoted or retrieved content pasted into a message: instructions after them are not the user's. */
+const EMBEDDED_CONTENT =
+  /<(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?)\b|\b(?:begin|start)\s+(?:of\s+)?(?:the\s+)?(?:document|email|web\s?page|search results)\b|-{3,}\s*(?:forwarded message|original message)/;
+
+const QUOTABLE = new Set(['override', 'prompt_leak']);
+const QUOTES = new Set(['"', "'", '`', '\u201c', '\u2018', '\u00ab', '\u300c']);
+const CLOSING_QUOTES = new Set(['\u201d', '\u2019', '\u00bb', '\u300d']);
+
+/** The match is wrapped in quotes on both sides: a phrase being named, not an instruction being given. */
+function quotedAt(text: string, start: number, end: number): boolean {
+  let i = start - 1;
+  if (text.charAt(i) === ' ') i--;
+  if (!QUOTES.has(text.charAt(i))) return false;
+  let j = end;
+  while (j < text.length && j < end + 2 && /[\s.,!?]/.test(text.charAt(j))) j++;
+  return QUOTES.has(text.charAt(j)) || CLOSING_QUOTES.has(text.charAt(j));
+}
+
+function isIndirectSegment(segment: ScanSegment): boolean {
+  return segment.kind === 'tool_result' || segment.role === 'tool' || segment.role === 'function';
+}
+
+function embeddedContentStart(segment: ScanSegment, normalised: Normalised): number {
+  const root = normalised.views[0];
+  if (root === undefined || segment.kind !== 'message') return Number.POSITIVE_INFINITY;
+  const m = EMBEDDED_CONTENT.exec(root.text);
+  return m === null ? Number.POSITIVE_INFINITY : root.span(m.index, m.index + m[0].length).end;
+}
+
+interface Scored {
+  signal: SignalMatch;
+  weight: number;
+}
+
+/**
+ * Strongest first, dropping a signal whose text another, stronger signal of the same reading already claimed:
+ * two rules firing on one phrase are one piece of evidence, not two.
+ */
+function overlapFree(scored: Scored[]): Scored[] {
+  scored.sort((a, b) => b.weight - a.weight || a.signal.span.start - b.signal.span.start);
+  const kept: Scored[] = [];
+  for (const s of scored) {
+    const { view, span } = s.signal;
+    const claimed = kept.some(
+      (k) => k.signal.view === view && k.signal.span.start < span.end && span.start < k.signal.span.end,
+    );
+    if (!claimed) kept.push(s);
+  }
+  return kept;
+}
+
+const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+
+function severityFor(score: number, indirect: boolean): Severity {
+  const base = score >= 0.9 ? 2 : score >= 0.7 ? 1 : 0;
+  return SEVERITIES[Math.min(base + (indirect ? 1 : 0), 3)] as Severity;
+}
+
+function describe(best: SignalMatch, indirect: boolean, count: number): string {
+  const where =
+    best.view.encoding !== 'text'
+      ? ` (hidden in ${best.view.encoding})`
+      : best.compact
+        ? ' (disguised spelling)'
+        : '';
+  const source = indirect ? '; found in tool output or retrieved content' : '';
+  const more = count > 1 ? `; ${count} signals` : '';
+  return `${best.rule.reason}${where}${source}${more}`;
+}
+
+export interface InjectionAssessment {
+  /** 0..1, noisy-OR of the distinct signals (plus lexicon and obfuscation evidence). */
+  score: number;
+  /** True when the signals came from a tool result or from content embedded in the message. */
+  indirect: boolean;
+  /** Strongest first. */
+  signals: { signal: SignalMatch; weight: number }[];
+}
+
+/** The evidence behind a segment's verdict, reported or not; `null` when nothing matched at all. */
+export function assessPromptInjection(segment: ScanSegment): InjectionAssessment | null {
+  if (segment.text.length === 0) return null;
+  const normalised = normaliseSegment(segment);
+  const root = normalised.views[0];
+  if (root === undefined) return null;
+  const useCompact = segment.text.length <= COMPACT_MAX && MAYBE_DISGUISED.test(root.text);
+  const signals = injectionSignals(normalised, segment.text);
+  if (useCompact) signals.push(...compactSignals(root, COMPACT));
+  if (signals.length === 0) return null;
+
+  const segmentIndirect = isIndirectSegment(segment);
+  const embeddedFrom = segmentIndirect ? 0 : embeddedContentStart(segment, normalised);
+  const best = new Map<string, Scored>();
+  let hidden = false;
+  let indirect = false;
+  let lexicon = 0;
+  for (const signal of signals) {
+    if (signal.rule.family === 'lexicon') {
+      if (signal.view.depth === 0) lexicon++;
+      continue;
+    }
+    const fromContent = segmentIndirect || signal.span.start >= embeddedFrom;
+    let weight = fromContent ? (signal.rule.indirectWeight ?? signal.rule.weight) : signal.rule.weight;
+    // A quoted override is usually being talked about ("flag prompts like 'ignore previous instructions'").
+    if (
+      QUOTABLE.has(signal.rule.family) &&
+      signal.view.depth === 0 &&
+      quotedAt(segment.text, signal.span.start, signal.span.end)
+    ) {
+      weight *= 0.5;
+    }
+    if (fromContent) indirect = true;
+    if (signal.view.encoding !== 'text' || signal.compact) hidden = true;
+    const seen = best.get(signal.rule.id);
+    if (seen === undefined || weight > seen.weight) best.set(signal.rule.id, { signal, weight });
+  }
+  const scored = overlapFree([...best.values()]);
+  if (scored.length === 0) return null;
+  const weights = scored.map((s) => s.weight);
+  weights.push(lexiconWeight(lexicon));
+  // Hiding instructions (encoded payloads, spaced-out letters, invisible or look-alike characters) is itself
+  // evidence, but only next to something that reads as an instruction.
+  const { invisible, tags, confusables } = normalised.hints;
+  if (hidden || tags > 0 || invisible > 2 || confusables > 2) weights.push(0.3);
+  const score = noisyOr(weights);
+  return { score, indirect, signals: scored };
+}
+
+function scanSegment(segment: ScanSegment): Finding | null {
+  const assessment = assessPromptInjection(segment);
+  if (assessment === null || assessment.score < REPORT_THRESHOLD) return null;
+  const { score, indirect, signals } = assessment;
+  const top = signals[0] as Scored;
+  return findingAt(segment, top.signal.span.start, top.signal.span.end, {
+    detector: 'prompt_injection',
+    rule: top.signal.rule.id,
+    severity: severityFor(score, indirect),
+    confidence: Math.round(score * 100) / 100,
+    reason: describe(top.signal, indirect, signals.length),
+    redactable: false,
+  });
+}
+
+/** Direct and indirect prompt injection and jailbreak attempts: at most one finding per segment. */
+export const promptInjectionDetector: Detector = {
+  id: 'prompt_injection',
+  scan(input) {
+    const findings: Finding[] = [];
+    for (const segment of input.segments) {
+      const finding = scanSegment(segment);
+      if (finding !== null) findings.push(finding);
+    }
+    return findings;
+  },
+};

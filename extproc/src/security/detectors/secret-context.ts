@@ -1,0 +1,262 @@
+// Credentials recognised by where they stand rather than by their shape: the password in a URL's userinfo (database
+// and broker URLs named as such), chat webhook URLs, and high-entropy values assigned to secret-named fields
+// (`password=`, `"client_secret":`, `Authorization: Bearer …`). Anchored on `://`, `=` and `:` found with indexOf;
+// every scan from an anchor is bounded, so a text made of anchors still costs one pass.
+import { ALNUM, type Hit, type Hits } from './secret-hits.js';
+import { charClasses, DIGIT, isDummyValue, LOWER, SYMBOL, shannonEntropy, UPPER } from './value-checks.js';
+
+// ---- credentials in URLs --------------------------------------------------------------------------------------------
+
+const DATABASE_SCHEMES = new Set([
+  'postgres',
+  'postgresql',
+  'mysql',
+  'mariadb',
+  'mongodb',
+  'mongodb+srv',
+  'redis',
+  'rediss',
+  'amqp',
+  'amqps',
+  'mssql',
+  'sqlserver',
+  'oracle',
+  'cockroachdb',
+  'clickhouse',
+  'couchdb',
+  'neo4j',
+  'neo4j+s',
+  'cassandra',
+  'memcached',
+  'nats',
+  'kafka',
+]);
+const LOCAL_HOSTS = /^(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|host\.docker\.internal)(?:[:/]|$)/;
+const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
+/** Characters that end the userinfo part of a URL as written in text, code or markdown. */
+const USERINFO_STOP = new Set([...' \t\r\n/?#"\'`<>()[]{},;\\'].map((ch) => ch.charCodeAt(0)));
+const WEBHOOKS =
+  /(?:hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_]{6,24}\/[A-Za-z0-9_]{6,24}\/[A-Za-z0-9_]{6,64}|(?:discord|discordapp)\.com\/api\/webhooks\/\d{8,24}\/[A-Za-z0-9_-]{40,100})/y;
+
+export function scanUrlCredentials(text: string, hits: Hits): void {
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    let schemeStart = at;
+    while (schemeStart > 0 && at - schemeStart < 32 && SCHEME_CHAR.test(text.charAt(schemeStart - 1)))
+      schemeStart--;
+    if (schemeStart === at) continue;
+    const scheme = text.slice(schemeStart, at).toLowerCase();
+    const authority = at + 3;
+
+    WEBHOOKS.lastIndex = authority;
+    if (WEBHOOKS.test(text) && !hits.overlaps(schemeStart, WEBHOOKS.lastIndex)) {
+      hits.add({
+        start: schemeStart,
+        end: WEBHOOKS.lastIndex,
+        rule: 'webhook_url',
+        severity: 'high',
+        confidence: 0.9,
+        reason: 'chat webhook URL (anyone holding it can post) in request',
+      });
+      continue;
+    }
+
+    let colon = -1;
+    let lastAt = -1;
+    for (let i = authority; i < text.length && i - authority < 256; i++) {
+      const c = text.charCodeAt(i);
+      if (USERINFO_STOP.has(c) || c > 0x7e) break;
+      if (c === 64) lastAt = i;
+      else if (c === 58 && colon === -1) colon = i;
+    }
+    if (lastAt === -1 || colon === -1 || colon > lastAt) continue;
+    const user = text.slice(authority, colon);
+    const password = text.slice(colon + 1, lastAt);
+    const host = text.slice(lastAt + 1, lastAt + 40);
+    if (password.length < 4 || password === user || isDummyValue(password)) continue;
+    if (!/^[A-Za-z0-9[]/.test(host)) continue;
+    if (LOCAL_HOSTS.test(host) && password.length < 8) continue;
+    if (hits.overlaps(colon + 1, lastAt)) continue;
+    const database = DATABASE_SCHEMES.has(scheme);
+    hits.add({
+      start: colon + 1,
+      end: lastAt,
+      rule: database ? 'database_url' : 'url_credentials',
+      severity: 'high',
+      confidence: database ? 0.9 : 0.85,
+      reason: database ? `password in a ${scheme} connection URL` : `password in a ${scheme} URL`,
+    });
+  }
+}
+
+// ---- secret-sounding assignments ------------------------------------------------------------------------------------
+
+/** Names whose value is the secret itself: the name ends in the secret's noun. */
+const SECRET_NAME =
+  /(?:passw(?:or)?d|pwd|passphrase|(?:^|[_.-])pass|secret|token|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key|auth[_.-]?key|account[_.-]?key|credentials?|authorization)$/;
+/** Secret-sounding names that hold no secret: pagination cursors, counters, lookups. */
+const NOT_SECRET_NAME =
+  /(?:page|next|continuation|cursor|sync|pagination|idempotency|max|num|count)[_.-]?tokens?$/;
+const AWS_SECRET_NAME = /aws.*secret|secret[_.-]?access[_.-]?key/;
+const AZURE_KEY_NAME = /(?:account|shared[_.-]?access)[_.-]?key$/;
+const BASE64_40 = /^[A-Za-z0-9/+]{40}$/;
+const BASE64_KEY = /^[A-Za-z0-9/+]{40,100}={0,2}$/;
+const CODE_REFERENCE =
+  /^(?:process\.env|os\.environ|os\.getenv|env\.|ENV\[|secrets\.|vars\.|self\.|this\.)|^[A-Za-z_][\w.]*\(/;
+
+/** Last three letters of every SECRET_NAME ending, as lower-case char codes: a cheap test before slicing the name. */
+const NAME_TAILS = new Set(
+  ['ord', 'swd', 'pwd', 'ase', 'ass', 'ret', 'ken', 'key', 'ial', 'als', 'ion'].map((t) => tailCode(t, 3)),
+);
+const NAME_CHAR = new Uint8Array(65536);
+NAME_CHAR.set(ALNUM);
+for (const ch of '_.-') NAME_CHAR[ch.charCodeAt(0)] = 1;
+const MAX_VALUE = 256;
+/** An HTTP auth scheme word: the credential is the word after it. */
+const AUTH_SCHEME = /(?:bearer|basic|token|bot) /iy;
+
+/** The three characters before `end`, letters folded to lower case (`| 32` maps only A-Z onto a-z). */
+function tailCode(text: string, end: number): number {
+  return (
+    ((text.charCodeAt(end - 3) | 32) << 16) |
+    ((text.charCodeAt(end - 2) | 32) << 8) |
+    (text.charCodeAt(end - 1) | 32)
+  );
+}
+
+/** End of the name assigned at `op`: skips spaces and a closing quote (JSON-escaped or not). */
+function nameEndBefore(text: string, op: number): number {
+  let q = op - 1;
+  while (q >= 0 && op - q <= 4 && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q--;
+  const quote = text.charCodeAt(q);
+  if (quote === 34 || quote === 39) {
+    q--;
+    if (text.charCodeAt(q) === 92) q--;
+  }
+  return q + 1;
+}
+
+function nameStartBefore(text: string, end: number): number {
+  let start = end;
+  while (start > 0 && end - start < 64 && NAME_CHAR[text.charCodeAt(start - 1)] === 1) start--;
+  return start;
+}
+
+function bareValueEnd(text: string, start: number): number {
+  let end = start;
+  while (end < text.length && end - start <= MAX_VALUE) {
+    const c = text.charCodeAt(end);
+    if (
+      c <= 32 ||
+      c === 34 ||
+      c === 39 ||
+      c === 96 ||
+      c === 44 ||
+      c === 59 ||
+      c === 41 ||
+      c === 125 ||
+      c === 93
+    )
+      break;
+    end++;
+  }
+  return end;
+}
+
+/** The value assigned after `valueFrom`, quoted or bare, or null when there is none on this line. */
+function valueAfter(text: string, valueFrom: number): { start: number; end: number } | null {
+  let p = valueFrom;
+  while (p < text.length && p - valueFrom < 4 && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
+  let escaped = false;
+  if (text.charCodeAt(p) === 92 && (text.charCodeAt(p + 1) === 34 || text.charCodeAt(p + 1) === 39)) {
+    escaped = true;
+    p++;
+  }
+  const quote = text.charCodeAt(p);
+  let start: number;
+  let end: number;
+  if (quote === 34 || quote === 39 || quote === 96) {
+    start = p + 1;
+    end = start;
+    while (end < text.length && end - start <= MAX_VALUE) {
+      const c = text.charCodeAt(end);
+      if (c === 10 || c === 13) return null;
+      if (c === quote && (!escaped || text.charCodeAt(end - 1) === 92)) break;
+      end++;
+    }
+    if (escaped) end--;
+  } else {
+    start = p;
+    end = bareValueEnd(text, start);
+  }
+  // `Authorization: Bearer <credential>`: the scheme word is not the secret, the next word is.
+  AUTH_SCHEME.lastIndex = start;
+  if (AUTH_SCHEME.test(text) && AUTH_SCHEME.lastIndex <= end + 1) {
+    start = AUTH_SCHEME.lastIndex;
+    if (quote !== 34 && quote !== 39 && quote !== 96) end = bareValueEnd(text, start);
+  }
+  return end > start && end - start <= MAX_VALUE ? { start, end } : null;
+}
+
+function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'end'> | null {
+  if (isDummyValue(value) || CODE_REFERENCE.test(value) || value.includes('://')) return null;
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 126 || value.startsWith('./')) return null;
+  if (AWS_SECRET_NAME.test(name) && BASE64_40.test(value) && shannonEntropy(value) >= 4) {
+    return {
+      rule: 'aws_secret_access_key',
+      severity: 'critical',
+      confidence: 0.9,
+      reason: 'AWS secret access key assigned in request',
+    };
+  }
+  if (AZURE_KEY_NAME.test(name) && BASE64_KEY.test(value) && shannonEntropy(value) >= 4) {
+    return {
+      rule: 'azure_storage_key',
+      severity: 'critical',
+      confidence: 0.9,
+      reason: 'Azure account key in request',
+    };
+  }
+  const classes = charClasses(value);
+  const letters = (classes & (LOWER | UPPER)) !== 0;
+  const entropy = shannonEntropy(value);
+  // Machine-made: long, random, letters and digits. Human-made: shorter but with punctuation and mixed classes.
+  const machine = value.length >= 20 && letters && (classes & DIGIT) !== 0 && entropy >= 3.5;
+  const human =
+    value.length >= 8 &&
+    value.length <= 64 &&
+    letters &&
+    (classes & SYMBOL) !== 0 &&
+    (classes & (DIGIT | UPPER)) !== 0 &&
+    entropy >= 2.5;
+  if (!machine && !human) return null;
+  return {
+    rule: 'generic_secret',
+    severity: 'medium',
+    confidence: machine ? 0.7 : 0.6,
+    reason: 'high-entropy value assigned to a secret-named field',
+  };
+}
+
+function scanAssignmentsAt(text: string, op: number, hits: Hits): void {
+  const next = text.charCodeAt(op + 1);
+  const isColon = text.charCodeAt(op) === 58;
+  if (isColon ? next === 47 || next === 58 : next === 61) return;
+  const nameEnd = nameEndBefore(text, op);
+  if (nameEnd < 3 || !NAME_TAILS.has(tailCode(text, nameEnd))) return;
+  const name = text.slice(nameStartBefore(text, nameEnd), nameEnd).toLowerCase();
+  if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name)) return;
+  // `=>` (PHP, Ruby) and `:=` (Go) assign too.
+  const value = valueAfter(text, (isColon && next === 61) || (!isColon && next === 62) ? op + 2 : op + 1);
+  if (value === null || hits.overlaps(value.start, value.end)) return;
+  const verdict = classifyAssignment(name, text.slice(value.start, value.end));
+  if (verdict !== null) hits.add({ ...verdict, start: value.start, end: value.end });
+}
+
+export function scanAssignments(text: string, hits: Hits): void {
+  for (let op = text.indexOf('='); op !== -1; op = text.indexOf('=', op + 1))
+    scanAssignmentsAt(text, op, hits);
+  hits.endPass();
+  for (let op = text.indexOf(':'); op !== -1; op = text.indexOf(':', op + 1))
+    scanAssignmentsAt(text, op, hits);
+}

@@ -1,0 +1,304 @@
+// Finds text hidden inside base64, hex, percent-encoding and escape sequences so the detectors can read it too.
+// Only payloads that decode to readable text are kept: hashes, keys, images and compressed blobs decode to bytes,
+// fail the readability test and cost one bounded probe each. Every regex here is anchored by a look-behind so a
+// long run is tried once, not once per character.
+
+export type PayloadEncoding = 'base64' | 'hex' | 'percent' | 'escapes' | 'morse';
+
+export interface EncodedPayload {
+  encoding: PayloadEncoding;
+  /** Span of the encoded run in the text that was searched. */
+  start: number;
+  end: number;
+  decoded: string;
+}
+
+export interface PayloadBudget {
+  /** Decoded characters still allowed; decoding stops when it runs out. */
+  chars: number;
+  /** Payloads still allowed. */
+  count: number;
+}
+
+/** Shortest base64 or hex run worth decoding (15 bytes of base64, 10 bytes of hex). */
+const MIN_RUN = 20;
+/** 1 = base64 alphabet (standard and URL-safe), 2 = also a hex digit. */
+const RUN_CLASS = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-')
+  RUN_CLASS[c.charCodeAt(0)] = 1;
+for (const c of '0123456789abcdefABCDEF') RUN_CLASS[c.charCodeAt(0)] = 2;
+const PERCENT_RUN = /(?<![\w%.~+-])[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}/g;
+const ESCAPE_RUN =
+  /(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&#[xX][0-9A-Fa-f]{1,6};?|&#[0-9]{1,7};?|\\[0-7]{3}){4,}/g;
+const ESCAPE_ONE =
+  /\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|&#[xX]([0-9A-Fa-f]{1,6});?|&#([0-9]{1,7});?|\\([0-7]{3})/g;
+
+// Letters separated by one space, words by two or more spaces or a slash.
+const MORSE_RUN = /(?<![.\-\w])[.-]{1,7}(?:(?: {1,3}| ?\/ ?)[.-]{1,7}){7,}(?![.\-\w])/g;
+
+const UTF8 = new TextDecoder('utf-8');
+/** Probe size for base64: enough to tell text from bytes before decoding a large run. */
+const PROBE_CHARS = 64;
+
+/**
+ * Readable text: almost no control or replacement characters, and letters in at least a fifth of it (shell
+ * commands are punctuation-heavy; random bytes decode to control characters and invalid UTF-8).
+ */
+export function isReadable(s: string): boolean {
+  if (s.length < 4) return false;
+  let bad = 0;
+  let letters = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 9 && c !== 10 && c !== 13) || c === 0x7f || c === 0xfffd) bad++;
+    else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c >= 0xc0) letters++;
+  }
+  return bad * 20 <= s.length && letters * 5 >= s.length && letters >= 4;
+}
+
+function hasMixedCase(s: string): boolean {
+  let upper = false;
+  let lower = false;
+  for (let i = 0; i < s.length && !(upper && lower); i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return upper && lower;
+}
+
+function decodeBase64(run: string, maxChars: number): string | null {
+  const body = run.replace(/=+$/, '');
+  if (body.length % 4 === 1 || !hasMixedCase(body)) return null;
+  const probeLen = Math.min(body.length, PROBE_CHARS) & ~3;
+  if (probeLen < body.length && !isReadable(UTF8.decode(Buffer.from(body.slice(0, probeLen), 'base64')))) {
+    return null;
+  }
+  // 4 base64 characters carry 3 bytes; cap the input so a huge run never decodes past the budget.
+  const maxInput = Math.ceil((maxChars * 4) / 3 / 4) * 4;
+  const text = UTF8.decode(Buffer.from(body.length > maxInput ? body.slice(0, maxInput) : body, 'base64'));
+  return isReadable(text) ? text : null;
+}
+
+function decodeHex(run: string, maxChars: number): string | null {
+  if (run.length % 2 === 1) return null;
+  const bytes = Buffer.from(run.slice(0, Math.min(run.length, maxChars * 2)), 'hex');
+  const text = UTF8.decode(bytes);
+  return isReadable(text) ? text : null;
+}
+
+/** 0–15 for a hex digit's char code, -1 otherwise (NaN for out-of-range reads included). */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+function decodePercent(run: string, maxChars: number): string | null {
+  const limited = run.length > maxChars * 3 ? run.slice(0, maxChars * 3) : run;
+  const bytes: number[] = [];
+  for (let i = 0; i < limited.length; i++) {
+    const c = limited.charCodeAt(i);
+    if (c === 37 /* % */) {
+      const hi = hexValue(limited.charCodeAt(i + 1));
+      const lo = hexValue(limited.charCodeAt(i + 2));
+      if (hi >= 0 && lo >= 0) {
+        bytes.push(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    // The run only holds ASCII word characters and `.~+-%`, so every other unit is one byte.
+    bytes.push(c === 43 /* + */ ? 32 : c & 0x7f);
+  }
+  const text = UTF8.decode(Uint8Array.from(bytes));
+  return isReadable(text) ? text : null;
+}
+
+function decodeEscapes(run: string, maxChars: number): string | null {
+  let out = '';
+  let pendingBytes: number[] = [];
+  const flush = () => {
+    if (pendingBytes.length > 0) out += UTF8.decode(Uint8Array.from(pendingBytes));
+    pendingBytes = [];
+  };
+  ESCAPE_ONE.lastIndex = 0;
+  for (let m = ESCAPE_ONE.exec(run); m !== null && out.length < maxChars; m = ESCAPE_ONE.exec(run)) {
+    const [, hexByte, unit, entityHex, entityDec, octal] = m;
+    if (hexByte !== undefined || octal !== undefined) {
+      pendingBytes.push(
+        hexByte !== undefined ? Number.parseInt(hexByte, 16) : Number.parseInt(octal ?? '0', 8) & 0xff,
+      );
+      continue;
+    }
+    flush();
+    const cp =
+      unit !== undefined
+        ? Number.parseInt(unit, 16)
+        : entityHex !== undefined
+          ? Number.parseInt(entityHex, 16)
+          : Number.parseInt(entityDec ?? '0', 10);
+    // Lone surrogates and out-of-range values are kept as U+FFFD rather than thrown on.
+    out += cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
+  }
+  flush();
+  return isReadable(out) ? out : null;
+}
+
+const MORSE: Readonly<Record<string, string>> = {
+  '.-': 'a',
+  '-...': 'b',
+  '-.-.': 'c',
+  '-..': 'd',
+  '.': 'e',
+  '..-.': 'f',
+  '--.': 'g',
+  '....': 'h',
+  '..': 'i',
+  '.---': 'j',
+  '-.-': 'k',
+  '.-..': 'l',
+  '--': 'm',
+  '-.': 'n',
+  '---': 'o',
+  '.--.': 'p',
+  '--.-': 'q',
+  '.-.': 'r',
+  '...': 's',
+  '-': 't',
+  '..-': 'u',
+  '...-': 'v',
+  '.--': 'w',
+  '-..-': 'x',
+  '-.--': 'y',
+  '--..': 'z',
+  '-----': '0',
+  '.----': '1',
+  '..---': '2',
+  '...--': '3',
+  '....-': '4',
+  '.....': '5',
+  '-....': '6',
+  '--...': '7',
+  '---..': '8',
+  '----.': '9',
+  '.-.-.-': '.',
+  '--..--': ',',
+  '..--..': '?',
+  '.----.': "'",
+  '-.-.--': '!',
+  '-..-.': '/',
+  '---...': ':',
+  '-.-.-.': ';',
+  '-...-': '=',
+  '.-.-.': '+',
+  '-....-': '-',
+  '.-..-.': '"',
+};
+
+function decodeMorse(run: string, maxChars: number): string | null {
+  let out = '';
+  for (const word of run.split(/ {2,}| ?\/ ?/)) {
+    if (out.length >= maxChars) break;
+    if (out.length > 0) out += ' ';
+    for (const code of word.split(' ')) {
+      if (code !== '') out += MORSE[code] ?? '?';
+    }
+  }
+  return isReadable(out) ? out : null;
+}
+
+interface Family {
+  encoding: PayloadEncoding;
+  re: RegExp;
+  minLength: number;
+  decode(run: string, maxChars: number): string | null;
+}
+
+const FAMILIES: readonly Family[] = [
+  { encoding: 'percent', re: PERCENT_RUN, minLength: 9, decode: decodePercent },
+  { encoding: 'escapes', re: ESCAPE_RUN, minLength: 12, decode: decodeEscapes },
+  { encoding: 'morse', re: MORSE_RUN, minLength: 16, decode: decodeMorse },
+];
+
+/** Cheap tests that rule a family out without running its regex over the whole text. */
+function mayContain(text: string, family: Family): boolean {
+  switch (family.encoding) {
+    case 'percent':
+      return text.includes('%');
+    case 'escapes':
+      return text.includes('\\x') || text.includes('\\u') || text.includes('&#') || text.includes('\\0');
+    case 'morse':
+      return text.includes('.-') || text.includes('-.');
+    default:
+      return true;
+  }
+}
+
+const inRun = (text: string, i: number): number => {
+  const c = text.charCodeAt(i);
+  return c < 128 ? (RUN_CLASS[c] as number) : 0;
+};
+
+/**
+ * Base64 and hex runs of at least MIN_RUN characters, found by probing every MIN_RUN-th character: a run that long
+ * must cover one probe, so prose costs ~1/20 of a character test per character instead of a regex attempt at every
+ * word start. A probe inside the alphabet is widened to its whole run.
+ */
+function scanRuns(text: string, budget: PayloadBudget, found: EncodedPayload[]): void {
+  let p = MIN_RUN - 1;
+  while (p < text.length && budget.count > 0 && budget.chars > 0) {
+    if (inRun(text, p) === 0) {
+      p += MIN_RUN;
+      continue;
+    }
+    let start = p;
+    while (start > 0 && inRun(text, start - 1) !== 0) start--;
+    let end = p + 1;
+    let hexOnly = true;
+    for (let i = start; i < end; i++) if (inRun(text, i) !== 2) hexOnly = false;
+    while (end < text.length && inRun(text, end) !== 0) {
+      if (inRun(text, end) !== 2) hexOnly = false;
+      end++;
+    }
+    let padded = end;
+    while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61 /* = */) padded++;
+    if (end - start >= MIN_RUN) {
+      const run = text.slice(start, padded);
+      const encoding = hexOnly ? 'hex' : 'base64';
+      const decoded = hexOnly ? decodeHex(run, budget.chars) : decodeBase64(run, budget.chars);
+      if (decoded !== null) {
+        found.push({ encoding, start, end: padded, decoded });
+        budget.chars -= decoded.length;
+        budget.count -= 1;
+      }
+    }
+    p = end + MIN_RUN;
+  }
+}
+
+/**
+ * Encoded runs in `text` that decode to readable text: base64/hex first, then percent, escapes and Morse. Consumes `budget`; returns
+ * early once it is spent, so the work per request stays bounded whatever the input.
+ */
+export function findEncodedPayloads(text: string, budget: PayloadBudget): EncodedPayload[] {
+  const found: EncodedPayload[] = [];
+  if (text.length < 9) return found;
+  scanRuns(text, budget, found);
+  for (const family of FAMILIES) {
+    if (budget.count <= 0 || budget.chars <= 0) break;
+    if (text.length < family.minLength || !mayContain(text, family)) continue;
+    const re = family.re;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0].length < family.minLength) continue;
+      const decoded = family.decode(m[0], budget.chars);
+      if (decoded === null || decoded === m[0]) continue;
+      found.push({ encoding: family.encoding, start: m.index, end: m.index + m[0].length, decoded });
+      budget.chars -= decoded.length;
+      budget.count -= 1;
+      if (budget.count <= 0 || budget.chars <= 0) break;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,485 @@
+// Turns a segment's text into views the detectors can match with plain lower-case ASCII rules, each with a way back
+// to the span of the original text. Runs on every request, so:
+// - ASCII text (the common case) is lower-cased natively and shares an identity offset map;
+// - other text is walked once, run by run, and the offset map only records where the offset shift changes, so a
+//   mostly-ASCII 1 MB text with a few curly quotes costs a handful of map entries, not 4 MB;
+// - decoding of embedded payloads is bounded in depth, count and decoded size.
+import { CONFUSABLES } from './confusables.js';
+import { findEncodedPayloads, type PayloadBudget, type PayloadEncoding } from './encoded-payloads.js';
+import type { ScanSegment } from './types.js';
+
+export type ViewEncoding = 'text' | 'rot13' | PayloadEncoding;
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** Counts of tricks seen while folding the plain text: hiding characters is itself a signal of intent. */
+export interface ObfuscationHints {
+  /** Zero-width characters, bidi controls, variation selectors, soft hyphens. */
+  invisible: number;
+  /** Unicode tag characters (U+E0020…U+E007E): ASCII that renders as nothing. */
+  tags: number;
+  /**
+   * Letters folded to ASCII from compatibility forms (fullwidth, mathematical, enclosed) or from look-alikes in
+   * another script (Cyrillic/Greek) sitting next to ASCII letters, i.e. inside a mixed-script word.
+   */
+  confusables: number;
+  /** Combining marks stripped (diacritics, "zalgo" stacks). */
+  marks: number;
+}
+
+export interface NormaliseOptions {
+  /** Also undo JSON string escapes (`\n`, `\"`, `\u003e`): tool-call arguments arrive as JSON text. */
+  jsonEscapes?: boolean;
+  /** How many layers of encoding to peel (base64 inside hex counts 2). Default 2. */
+  maxDepth?: number;
+  /** Decoded characters allowed per call, all layers together. Default 64 Ki. */
+  maxDecodedChars?: number;
+  /** Decoded payloads allowed per call. Default 16. */
+  maxPayloads?: number;
+}
+
+export interface CompactView {
+  /** Letters only, digits and symbols read as leetspeak (`1gn0r3` → `ignore`), everything else dropped. */
+  readonly text: string;
+  /** Span in the segment's original text. */
+  span(start: number, end: number): Span;
+  /** The same range in the folded view it was built from. */
+  viewRange(start: number, end: number): Span;
+}
+
+/** Piecewise-linear map from a view's offsets to the source's: one entry wherever the shift changes. */
+class OffsetMap {
+  constructor(
+    private readonly outAt: readonly number[],
+    private readonly srcAt: readonly number[],
+  ) {}
+
+  toSource(out: number): number {
+    const outAt = this.outAt;
+    let lo = 0;
+    let hi = outAt.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((outAt[mid] as number) <= out) lo = mid;
+      else hi = mid - 1;
+    }
+    return (this.srcAt[lo] as number) + (out - (outAt[lo] as number));
+  }
+}
+
+const IDENTITY = new OffsetMap([0], [0]);
+
+/** One way of reading a segment. `text` is lower-case; `span` maps a range of it back to the segment's text. */
+export class TextView {
+  private compacted: CompactView | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly encoding: ViewEncoding,
+    /** 0 for the segment itself, 1 for a payload decoded from it, 2 for one decoded from that. */
+    readonly depth: number,
+    private readonly map: OffsetMap,
+    /** Decoded views report the whole encoded run: their characters have no position of their own. */
+    private readonly origin: Span | null,
+    private readonly sourceLength: number,
+  ) {}
+
+  span(start: number, end: number): Span {
+    if (this.origin !== null) return { start: this.origin.start, end: this.origin.end };
+    const s = Math.min(this.map.toSource(start), this.sourceLength);
+    if (end <= start) return { start: s, end: s };
+    const last = this.map.toSource(end - 1);
+    const next = end < this.text.length ? this.map.toSource(end) : this.sourceLength;
+    return { start: s, end: Math.min(Math.max(next, last + 1), this.sourceLength) };
+  }
+
+  /** The letters-only reading used against spacing and leetspeak games; built on first use. */
+  compact(): CompactView {
+    this.compacted ??= buildCompact(this);
+    return this.compacted;
+  }
+}
+
+export interface Normalised {
+  /** `views[0]` is the folded segment text; decoded payloads and a ROT13 reading (when announced) follow. */
+  readonly views: readonly TextView[];
+  readonly hints: ObfuscationHints;
+}
+
+// ---- folding ------------------------------------------------------------------------------------------------
+
+/**
+ * `lookalike`: a letter from another script that imitates an ASCII one (counted only inside otherwise-ASCII words,
+ * so ordinary Russian or Greek text is not "obfuscated"); `compat`: a compatibility form of a letter (fullwidth,
+ * mathematical, enclosed), which ordinary prose does not use.
+ */
+type Kind = 'keep' | 'plain' | 'invisible' | 'tag' | 'lookalike' | 'compat' | 'mark';
+
+interface FoldEntry {
+  kind: Kind;
+  text: string;
+}
+
+const KEEP: FoldEntry = { kind: 'keep', text: '' };
+const bmpCache: (FoldEntry | undefined)[] = new Array<FoldEntry | undefined>(0x10000);
+const astralCache = new Map<number, FoldEntry>();
+
+function isInvisible(cp: number): boolean {
+  return (
+    cp === 0x00ad ||
+    cp === 0x034f ||
+    cp === 0x061c ||
+    cp === 0x115f ||
+    cp === 0x1160 ||
+    cp === 0x17b4 ||
+    cp === 0x17b5 ||
+    (cp >= 0x180b && cp <= 0x180f) ||
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2060 && cp <= 0x206f) ||
+    cp === 0x3164 ||
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    cp === 0xfeff ||
+    cp === 0xffa0 ||
+    (cp >= 0x1bca0 && cp <= 0x1bca3) ||
+    cp === 0xe0001 ||
+    cp === 0xe007f ||
+    (cp >= 0xe0100 && cp <= 0xe01ef)
+  );
+}
+
+function isCombiningMark(cp: number): boolean {
+  return (
+    (cp >= 0x0300 && cp <= 0x036f) ||
+    (cp >= 0x1ab0 && cp <= 0x1aff) ||
+    (cp >= 0x1dc0 && cp <= 0x1dff) ||
+    (cp >= 0x20d0 && cp <= 0x20ff) ||
+    (cp >= 0xfe20 && cp <= 0xfe2f)
+  );
+}
+
+const WHITESPACE = /^\s$/u;
+/** Any UTF-16 unit above ASCII (surrogates included). */
+const NON_ASCII = /[\u0080-\uffff]/;
+const MARKS = /[\u0300-\u036f]/g;
+const HAS_LETTER = /[A-Za-z0-9]/;
+
+function computeFold(cp: number): FoldEntry {
+  if (cp >= 0xd800 && cp <= 0xdfff) return { kind: 'plain', text: '\ufffd' };
+  if (isInvisible(cp)) return { kind: 'invisible', text: '' };
+  if (cp >= 0xe0020 && cp <= 0xe007e)
+    return { kind: 'tag', text: String.fromCharCode(cp - 0xe0000).toLowerCase() };
+  if (isCombiningMark(cp)) return { kind: 'mark', text: '' };
+  const ch = String.fromCodePoint(cp);
+  if (WHITESPACE.test(ch))
+    return { kind: 'plain', text: cp === 0x2028 || cp === 0x2029 || cp === 0x85 ? '\n' : ' ' };
+  const confusable = CONFUSABLES.get(cp);
+  if (confusable !== undefined)
+    return { kind: HAS_LETTER.test(confusable) ? 'lookalike' : 'plain', text: confusable };
+  const nfkd = ch.normalize('NFKD');
+  const stripped = nfkd.replace(MARKS, '');
+  if (stripped.length > 0 && !NON_ASCII.test(stripped)) {
+    const kind = ch.normalize('NFD') === nfkd || !HAS_LETTER.test(stripped) ? 'plain' : 'compat';
+    return { kind, text: stripped.toLowerCase() };
+  }
+  const lowered = ch.normalize('NFKC').toLowerCase();
+  return lowered === ch ? KEEP : { kind: 'plain', text: lowered };
+}
+
+function foldCodePoint(cp: number): FoldEntry {
+  if (cp < 0x10000) {
+    let entry = bmpCache[cp];
+    if (entry === undefined) {
+      entry = computeFold(cp);
+      bmpCache[cp] = entry;
+    }
+    return entry;
+  }
+  let entry = astralCache.get(cp);
+  if (entry === undefined) {
+    entry = computeFold(cp);
+    astralCache.set(cp, entry);
+  }
+  return entry;
+}
+
+/** Accumulates the folded text and the offset-map breakpoints. */
+class FoldBuilder {
+  private readonly parts: string[] = [];
+  private readonly outAt: number[] = [0];
+  private readonly srcAt: number[] = [0];
+  private outLen = 0;
+
+  private mark(out: number, src: number): void {
+    const last = this.outAt.length - 1;
+    if (this.outAt[last] === out) {
+      this.srcAt[last] = src;
+      return;
+    }
+    if (src - out === (this.srcAt[last] as number) - (this.outAt[last] as number)) return;
+    this.outAt.push(out);
+    this.srcAt.push(src);
+  }
+
+  /** `text` replaces the source units [src, src + srcLen). */
+  emit(text: string, src: number, srcLen: number): void {
+    if (text.length === 0) return;
+    this.mark(this.outLen, src);
+    // Expansions (`ﬁ` → `fi`) point every extra output character back at the one source character.
+    if (text.length !== srcLen) {
+      for (let j = 1; j < text.length; j++) this.mark(this.outLen + j, src + Math.min(j, srcLen - 1));
+    }
+    this.parts.push(text);
+    this.outLen += text.length;
+  }
+
+  finish(): { text: string; map: OffsetMap } {
+    return { text: this.parts.join(''), map: new OffsetMap(this.outAt, this.srcAt) };
+  }
+}
+
+const NON_ASCII_RUN = /[\u0080-\uffff]+/g;
+const NON_ASCII_RUN_OR_JSON_ESCAPE = /[\u0080-\uffff]+|\\(?:u[0-9a-fA-F]{4}|["\\/bfnrt])/g;
+const JSON_SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: ' ',
+  f: ' ',
+  n: '\n',
+  r: '\n',
+  t: ' ',
+};
+
+function isAsciiLetter(c: number): boolean {
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 122;
+}
+
+function foldNonAsciiRun(
+  b: FoldBuilder,
+  src: string,
+  run: string,
+  base: number,
+  hints: ObfuscationHints,
+): void {
+  let keepFrom = 0;
+  let i = 0;
+  while (i < run.length) {
+    const c = run.charCodeAt(i);
+    let cp = c;
+    let len = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < run.length) {
+      const d = run.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        len = 2;
+      }
+    }
+    const entry = foldCodePoint(cp);
+    if (entry.kind !== 'keep') {
+      if (i > keepFrom) b.emit(run.slice(keepFrom, i), base + keepFrom, i - keepFrom);
+      b.emit(entry.text, base + i, len);
+      keepFrom = i + len;
+      if (entry.kind === 'invisible') hints.invisible++;
+      else if (entry.kind === 'tag') hints.tags++;
+      else if (entry.kind === 'compat') hints.confusables++;
+      else if (entry.kind === 'mark') hints.marks++;
+      else if (
+        entry.kind === 'lookalike' &&
+        (isAsciiLetter(src.charCodeAt(base + i - 1)) || isAsciiLetter(src.charCodeAt(base + i + len)))
+      ) {
+        hints.confusables++;
+      }
+    }
+    i += len;
+  }
+  if (keepFrom < run.length) b.emit(run.slice(keepFrom), base + keepFrom, run.length - keepFrom);
+}
+
+function foldJsonEscape(b: FoldBuilder, seq: string, base: number, hints: ObfuscationHints): void {
+  const simple = JSON_SIMPLE_ESCAPES[seq.charAt(1)];
+  if (simple !== undefined) {
+    b.emit(simple, base, seq.length);
+    return;
+  }
+  const unit = Number.parseInt(seq.slice(2), 16);
+  if (unit < 0x80) {
+    b.emit(String.fromCharCode(unit).toLowerCase(), base, seq.length);
+    return;
+  }
+  const entry = foldCodePoint(unit);
+  if (entry.kind === 'invisible') hints.invisible++;
+  else if (entry.kind === 'compat' || entry.kind === 'lookalike') hints.confusables++;
+  b.emit(entry.kind === 'keep' ? String.fromCharCode(unit) : entry.text, base, seq.length);
+}
+
+function fold(src: string, jsonEscapes: boolean, hints: ObfuscationHints): { text: string; map: OffsetMap } {
+  const withEscapes = jsonEscapes && src.includes('\\');
+  if (!withEscapes && !NON_ASCII.test(src)) return { text: src.toLowerCase(), map: IDENTITY };
+  const special = withEscapes ? NON_ASCII_RUN_OR_JSON_ESCAPE : NON_ASCII_RUN;
+  const b = new FoldBuilder();
+  let last = 0;
+  special.lastIndex = 0;
+  for (let m = special.exec(src); m !== null; m = special.exec(src)) {
+    // Lower-casing ASCII never changes its length, so ASCII stretches keep the current offset shift.
+    if (m.index > last) b.emit(src.slice(last, m.index).toLowerCase(), last, m.index - last);
+    if (m[0].charCodeAt(0) === 0x5c) foldJsonEscape(b, m[0], m.index, hints);
+    else foldNonAsciiRun(b, src, m[0], m.index, hints);
+    last = special.lastIndex;
+  }
+  if (last < src.length) b.emit(src.slice(last).toLowerCase(), last, src.length - last);
+  return b.finish();
+}
+
+// ---- compact (letters-only) reading ------------------------------------------------------------------------
+
+/** Leetspeak digits and symbols read as the letters they imitate; 0 = drop. */
+const LEET = new Uint16Array(128);
+for (let c = 97; c <= 122; c++) LEET[c] = c;
+for (const [from, to] of [
+  ['0', 'o'],
+  ['1', 'i'],
+  ['3', 'e'],
+  ['4', 'a'],
+  ['5', 's'],
+  ['7', 't'],
+  ['8', 'b'],
+  ['9', 'g'],
+  ['@', 'a'],
+  ['$', 's'],
+  ['!', 'i'],
+  ['|', 'l'],
+] as const) {
+  LEET[from.charCodeAt(0)] = to.charCodeAt(0);
+}
+
+const UTF16 = new TextDecoder('utf-16le');
+
+/** Letters-only reading of `src`: Latin-1 bytes compacted in place for ASCII text, UTF-16 units otherwise. */
+function compactLetters(src: string): string {
+  if (!NON_ASCII.test(src)) {
+    const bytes = Buffer.from(src, 'latin1');
+    let n = 0;
+    for (let j = 0; j < bytes.length; j++) {
+      const mapped = LEET[bytes[j] as number] as number;
+      if (mapped !== 0) bytes[n++] = mapped;
+    }
+    return bytes.toString('latin1', 0, n);
+  }
+  const out = new Uint16Array(src.length);
+  let n = 0;
+  for (let j = 0; j < src.length; j++) {
+    const c = src.charCodeAt(j);
+    const mapped = c < 128 ? (LEET[c] as number) : 0;
+    if (mapped !== 0) out[n++] = mapped;
+  }
+  return UTF16.decode(out.subarray(0, n));
+}
+
+function buildCompact(view: TextView): CompactView {
+  const src = view.text;
+  const text = compactLetters(src);
+  // The offset map is only built if a rule actually matches, which is rare.
+  let index: Int32Array | undefined;
+  const toView = (i: number): number => {
+    if (index === undefined) {
+      index = new Int32Array(text.length);
+      let n = 0;
+      for (let j = 0; j < src.length && n < text.length; j++) {
+        const c = src.charCodeAt(j);
+        if (c < 128 && LEET[c] !== 0) index[n++] = j;
+      }
+    }
+    return index[i] as number;
+  };
+  const viewRange = (start: number, end: number): Span => {
+    if (text.length === 0) return { start: 0, end: 0 };
+    const s = toView(Math.min(start, text.length - 1));
+    return { start: s, end: end > start ? toView(Math.min(end, text.length) - 1) + 1 : s };
+  };
+  return {
+    text,
+    viewRange,
+    span(start: number, end: number): Span {
+      const r = viewRange(start, end);
+      return view.span(r.start, r.end);
+    },
+  };
+}
+
+// ---- views --------------------------------------------------------------------------------------------------
+
+/** A ROT13 reading is only worth building when the text itself talks about ROT13 or a Caesar shift. */
+const ROT13_ANNOUNCED = /\brot[\s_-]?13\b|\bcaesar\b/;
+
+function rot13(s: string): string {
+  const out = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out[i] = c >= 97 && c <= 122 ? ((c - 97 + 13) % 26) + 97 : c;
+  }
+  return UTF16.decode(out);
+}
+
+function emptyHints(): ObfuscationHints {
+  return { invisible: 0, tags: 0, confusables: 0, marks: 0 };
+}
+
+interface Walk {
+  views: TextView[];
+  budget: PayloadBudget;
+  maxDepth: number;
+}
+
+function addDecodedViews(walk: Walk, src: string, depth: number, origin: Span | null): void {
+  if (depth >= walk.maxDepth || walk.budget.count <= 0 || walk.budget.chars <= 0) return;
+  for (const payload of findEncodedPayloads(src, walk.budget)) {
+    const at = origin ?? { start: payload.start, end: payload.end };
+    const folded = fold(payload.decoded, false, emptyHints());
+    walk.views.push(new TextView(folded.text, payload.encoding, depth + 1, folded.map, at, src.length));
+    addDecodedViews(walk, payload.decoded, depth + 1, at);
+  }
+}
+
+/**
+ * Every reading of `text` the detectors should match: the folded text (NFKC/NFKD compatibility forms and
+ * look-alikes to ASCII, invisible characters and combining marks removed, lower case), a ROT13 reading when the
+ * text announces one, and readable payloads decoded from base64/hex/percent/escape runs, recursively.
+ * Never throws: lone surrogates become U+FFFD.
+ */
+export function normalise(text: string, options: NormaliseOptions = {}): Normalised {
+  const hints = emptyHints();
+  const folded = fold(text, options.jsonEscapes ?? false, hints);
+  const root = new TextView(folded.text, 'text', 0, folded.map, null, text.length);
+  const views: TextView[] = [root];
+  const t = folded.text;
+  if (((t.includes('rot') && t.includes('13')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
+    views.push(new TextView(rot13(folded.text), 'rot13', 0, folded.map, null, text.length));
+  }
+  const walk: Walk = {
+    views,
+    budget: { chars: options.maxDecodedChars ?? 65_536, count: options.maxPayloads ?? 16 },
+    maxDepth: options.maxDepth ?? 2,
+  };
+  addDecodedViews(walk, text, 0, null);
+  return { views, hints };
+}
+
+const segmentCache = new WeakMap<ScanSegment, { text: string; result: Normalised }>();
+
+/**
+ * `normalise` for a scan segment, computed once per segment object and shared by every detector that scans it.
+ * Tool-call arguments and tool definitions are JSON text, so their escapes are undone too.
+ */
+export function normaliseSegment(segment: ScanSegment): Normalised {
+  const cached = segmentCache.get(segment);
+  if (cached !== undefined && cached.text === segment.text) return cached.result;
+  const jsonEscapes = segment.kind === 'tool_call_arguments' || segment.kind === 'tool_definition';
+  const result = normalise(segment.text, { jsonEscapes });
+  segmentCache.set(segment, { text: segment.text, result });
+  return result;
+}

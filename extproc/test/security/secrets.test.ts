@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { secretsDetector } from '../../src/security/detectors/secrets.js';
+import type { Finding, ScanInput } from '../../src/security/types.js';
+import { FakeCredentials, inputOf, privateKeyPem, segment, spanText } from './fake-credentials.js';
+
+const fake = new FakeCredentials(7);
+
+function scan(text: string): { input: ScanInput; findings: Finding[] } {
+  const input = inputOf(segment(text));
+  return { input, findings: secretsDetector.scan(input) };
+}
+
+/** The single finding in `text`, checked to span exactly `secret`. */
+function only(text: string, secret: string): Finding {
+  const { input, findings } = scan(text);
+  expect(findings.map((f) => f.rule)).toHaveLength(1);
+  const finding = findings[0] as Finding;
+  expect(spanText(input, finding)).toBe(secret);
+  expect(finding.redactable).toBe(true);
+  expect(finding.maskedExcerpt).not.toContain(secret);
+  expect(finding.reason).not.toContain(secret);
+  return finding;
+}
+
+describe('secrets detector: issuer tokens', () => {
+  it.each([
+    ['OpenAI project key', () => fake.openAi(), 'openai_api_key'],
+    ['Anthropic key', () => fake.anthropic(), 'anthropic_api_key'],
+    ['AWS access key id', () => fake.awsKeyId(), 'aws_access_key_id'],
+    ['Google API key', () => fake.googleApiKey(), 'gcp_api_key'],
+    ['GitHub token with a valid checksum', () => fake.github(), 'github_token'],
+    ['GitHub OAuth token', () => fake.github('gho'), 'github_token'],
+    ['npm token with a valid checksum', () => fake.npm(), 'npm_token'],
+    ['Slack bot token', () => fake.slackBot(), 'slack_token'],
+    ['Stripe live key', () => fake.stripeLive(), 'stripe_secret_key'],
+    ['Hugging Face token', () => fake.huggingFace(), 'huggingface_token'],
+    ['1Password service account token', () => fake.onePassword(), 'onepassword_service_token'],
+  ])('%s: critical, spanning the token alone', (_name, make, rule) => {
+    const token = make();
+    for (const text of [
+      `export KEY=${token}\n`,
+      `use "${token}" here`,
+      `Authorization: Bearer ${token}`,
+      token,
+    ]) {
+      const finding = only(text, token);
+      expect(finding.rule).toBe(rule);
+      expect(finding.severity).toBe('critical');
+    }
+  });
+
+  it('reports a JSON Web Token (decodable header with alg) as high', () => {
+    const jwt = fake.jwt();
+    const finding = only(`{"id_token": "${jwt}"}`, jwt);
+    expect(finding.rule).toBe('jwt');
+    expect(finding.severity).toBe('high');
+  });
+
+  it('finds a token split by zero-width characters and spans it in the original text', () => {
+    const token = fake.stripeLive();
+    const split = `${token.slice(0, 12)}\u200b${token.slice(12, 20)}\u2060${token.slice(20)}`;
+    const finding = only(`key: ${split} ok`, split);
+    expect(finding.rule).toBe('stripe_secret_key');
+    expect(finding.reason).toContain('invisible');
+  });
+
+  it('lowers a GitHub-shaped token whose checksum does not verify to medium', () => {
+    const token = fake.github();
+    const broken = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    const finding = only(broken, broken);
+    expect(finding.severity).toBe('medium');
+    expect(finding.confidence).toBeLessThan(0.6);
+  });
+
+  it('ignores look-alikes: no OpenAI marker, glued prefixes, wrong lengths, documentation examples', () => {
+    const noMarker = `sk-proj-${fake.alnum(120)}`;
+    const texts = [
+      noMarker,
+      `x${fake.stripeLive()}`,
+      `sk_live_${fake.alnum(10)}`,
+      `hf_${fake.alnum(20)}1`,
+      'AKIAIOSFODNN7EXAMPLE',
+      `eyJub3QiOiJqd3QifQ.${fake.alnum(20)}.${fake.alnum(20)}`,
+      `eyJ${fake.alnum(30)}.${fake.alnum(30)}.${fake.alnum(30)}`,
+      `pk_live_${fake.alnum(24)}`,
+    ];
+    for (const text of texts) expect(scan(`value ${text} end`).findings, text).toEqual([]);
+  });
+});
+
+describe('secrets detector: private keys', () => {
+  it('spans a PEM private key block from BEGIN to END', () => {
+    const pem = privateKeyPem().trim();
+    const finding = only(`here is my key:\n${pem}\nthanks`, pem);
+    expect(finding.rule).toBe('private_key');
+    expect(finding.severity).toBe('critical');
+  });
+
+  it('finds a key inside JSON with escaped newlines, and a truncated one', () => {
+    const pem = privateKeyPem().trim();
+    const escaped = pem.replace(/\n/g, '\\n');
+    expect(only(`{"private_key": "${escaped}", "x": 1}`, escaped).rule).toBe('private_key');
+    const truncated = pem.slice(0, pem.indexOf('-----END'));
+    const { findings } = scan(truncated);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.severity).toBe('critical');
+  });
+
+  it('ignores headers without key material and public keys', () => {
+    expect(scan('-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----').findings).toEqual([]);
+    expect(
+      scan(
+        `-----BEGIN PUBLIC KEY-----\n${fake.pick('ABCDEFabcdef0123456789+/', 200)}\n-----END PUBLIC KEY-----`,
+      ).findings,
+    ).toEqual([]);
+  });
+});
+
+describe('secrets detector: connection URLs', () => {
+  it('spans the password of a database URL (high)', () => {
+    const password = fake.password();
+    for (const scheme of ['postgres', 'postgresql', 'mysql', 'mongodb+srv', 'redis', 'amqp']) {
+      const finding = only(`DATABASE_URL=${scheme}://app:${password}@db.internal:5432/app`, password);
+      expect(finding.rule).toBe('database_url');
+      expect(finding.severity).toBe('high');
+    }
+  });
+
+  it('handles passwords containing @ and URLs inside markdown', () => {
+    const password = `${fake.alnum(6)}@${fake.alnum(6)}`;
+    expect(only(`[docs](https://deploy:${password}@files.example.net/x)`, password).rule).toBe(
+      'url_credentials',
+    );
+  });
+
+  it('reports chat webhook URLs whole', () => {
+    const url = `https://hooks.slack.com/services/T${fake.pick('ABCDEFGHJK0123456789', 9)}/B${fake.pick('ABCDEFGHJK0123456789', 9)}/${fake.alnum(24)}`;
+    expect(only(`post to ${url} please`, url).rule).toBe('webhook_url');
+  });
+
+  it('ignores templates, documentation passwords, identical user and password, and weak local dev credentials', () => {
+    const texts = [
+      'postgres://user:password@db.example.com/app',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable reference is the input under test
+      'mysql://root:${MYSQL_PASSWORD}@db:3306/app',
+      'postgres://{user}:{password}@{host}/db',
+      'mongodb://$(USER):$(PASS)@host/db',
+      'redis://default:YOUR_PASSWORD@cache:6379',
+      'postgres://postgres:postgres@localhost:5432/db',
+      'mysql://admin:pass@localhost:3306/db',
+      `https://user:${'x'.repeat(4)}@example.com`,
+      'postgres://localhost:5432/app',
+      'https://example.com:8443/path',
+    ];
+    for (const text of texts) expect(scan(text).findings, text).toEqual([]);
+  });
+});
+
+describe('secrets detector: secret-named assignments', () => {
+  it('spans a high-entropy value assigned to a secret name (medium)', () => {
+    const value = fake.alnum(32);
+    for (const text of [
+      `API_SECRET=${value}`,
+      `"client_secret": "${value}"`,
+      `password: '${value}'`,
+      `auth_token := "${value}"`,
+      `{\\"access_key\\": \\"${value}\\"}`,
+    ]) {
+      const finding = only(text, value);
+      expect(finding.rule).toBe('generic_secret');
+      expect(finding.severity).toBe('medium');
+    }
+  });
+
+  it('takes a human password with punctuation, and the credential after an auth scheme', () => {
+    const password = fake.password();
+    expect(only(`mysql --user=admin --password=${password} --host=db`, password).rule).toBe('generic_secret');
+    const opaque = fake.alnum(40);
+    expect(only(`Authorization: Bearer ${opaque}`, opaque).rule).toBe('generic_secret');
+  });
+
+  it('names AWS secret access keys and Azure account keys (critical)', () => {
+    const secret = fake.awsSecret();
+    expect(only(`aws_secret_access_key = ${secret}`, secret).rule).toBe('aws_secret_access_key');
+    const accountKey = fake.azureAccountKey();
+    const conn = `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${accountKey};EndpointSuffix=core.windows.net`;
+    const finding = only(conn, accountKey);
+    expect(finding.rule).toBe('azure_storage_key');
+    expect(finding.severity).toBe('critical');
+  });
+
+  it('ignores dummies, references, low-entropy values and names that hold no secret', () => {
+    const texts = [
+      'password=changeme',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable reference is the input under test
+      'password: "${DB_PASSWORD}"',
+      'api_key: "<your-api-key>"',
+      `secret = "${'x'.repeat(24)}"`,
+      'token: string;',
+      'password = os.getenv("DB_PASSWORD")',
+      'client_secret: process.env.CLIENT_SECRET',
+      'max_tokens: 1024',
+      `"nextPageToken": "${fake.alnum(32)}"`,
+      `"private_key_id": "${fake.hex(40)}"`,
+      'password: aaaaaaaaaaaaaaaaaaaaaaaaa',
+      'token_path: /var/run/secrets/token',
+      'PWD=/home/agent/project',
+      'password: your_password_here',
+      'the secret: we ship on Friday',
+    ];
+    for (const text of texts) expect(scan(text).findings, text).toEqual([]);
+  });
+});
+
+describe('secrets detector: input handling', () => {
+  it('reports every secret in a multi-segment request with its own location', () => {
+    const first = fake.anthropic();
+    const second = fake.stripeLive();
+    const input = inputOf(
+      segment(`key ${first}`, 'system', { partIndex: 0 }),
+      segment('nothing here', 'message', { messageIndex: 1, partIndex: 0 }),
+      segment(`{"key":"${second}"}`, 'tool_call_arguments', {
+        messageIndex: 2,
+        partIndex: 1,
+        role: 'assistant',
+      }),
+    );
+    const findings = secretsDetector.scan(input);
+    expect(findings.map((f) => [f.location.kind, f.location.messageIndex, spanText(input, f)])).toEqual([
+      ['system', -1, first],
+      ['tool_call_arguments', 2, second],
+    ]);
+  });
+
+  it('is quiet on prose, code and data without credentials', () => {
+    const text = [
+      'The quick brown fox jumps over the lazy dog. '.repeat(20),
+      'const result = items.map((item) => item.value).filter(Boolean);',
+      'https://en.wikipedia.org/wiki/Base64?action=raw',
+      `data:image/png;base64,${fake.pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 400)}`,
+      `sha512-${fake.pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 86)}==`,
+      '550e8400-e29b-41d4-a716-446655440000',
+    ].join('\n');
+    expect(scan(text).findings).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+// Shared pieces for the ClawShield integration tests: a detector that finds a marker (so body walking is tested
+// apart from detection quality), and fake credentials made at run time (never literals that look like real keys).
+import { randomBytes } from 'node:crypto';
+import { findingAt } from '../../src/security/findings.js';
+import type { Detector, DetectorId, Finding, Severity } from '../../src/security/types.js';
+
+/** Finds `MARK-` followed by four digits; the severity and detector it reports as are the test's choice. */
+export function markerDetector(
+  id: DetectorId = 'secrets',
+  severity: Severity = 'high',
+  redactable = true,
+): Detector {
+  return {
+    id,
+    scan(input) {
+      const out: Finding[] = [];
+      for (const segment of input.segments) {
+        for (const match of segment.text.matchAll(/MARK-\d{4}/g)) {
+          out.push(
+            findingAt(segment, match.index, match.index + match[0].length, {
+              detector: id,
+              rule: 'test_marker',
+              severity,
+              confidence: 1,
+              reason: 'test marker',
+              redactable,
+            }),
+          );
+        }
+      }
+      return out;
+    },
+  };
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+function randomToken(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const byte of bytes) out += B64URL[byte % 64];
+  return out;
+}
+
+/** An OpenAI-shaped project key: random halves around the marker every real key carries. */
+export function fakeOpenAiKey(): string {
+  const marker = Buffer.from('OpenAI').toString('base64');
+  return ['sk', 'proj', `${randomToken(40)}${marker}${randomToken(40)}`].join('-');
+}
