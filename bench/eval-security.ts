@@ -5,9 +5,10 @@
 // requests. Not a test: it never fails, it reports.
 //
 // Method (kept deliberately simple and honest):
-// - every row is scanned as ONE `message` segment with role `user`, whatever its category. Indirect-injection rows
-//   are therefore scanned as if the user typed them, which is the harder reading for the prompt-injection detector
-//   (it weighs instructions more when they arrive in tool results or documents);
+// - every row is scanned as ONE `message` segment with role `user`, except indirect-injection rows (category
+//   `indirect-injection:*`): those are instructions hidden in content, so they are scanned where they occur, inserted
+//   into an ordinary email, newsletter or table (bench/indirect-carriers.ts) that arrives alternately as a tool
+//   result and as a document pasted into the user's message, after the user's own task;
 // - a row counts as detected by a detector when that detector returns at least one finding, of any severity;
 // - a file without benign rows (tool-abuse.jsonl) borrows the `security-sounding` benign rows of prompts.jsonl
 //   from the default eval folder for its false-positive rate;
@@ -19,6 +20,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
 import type { Detector, DetectorId, ScanInput, ScanSegment } from '../extproc/src/security/types.js';
+import { indirectRequest, isIndirectRow } from './indirect-carriers.js';
 import { syntheticRequest } from './security-synthetic.js';
 import { distribution } from './stats.js';
 
@@ -99,6 +101,11 @@ function userMessage(text: string): ScanInput {
   return { segments: [segment], toolNames: [] };
 }
 
+/** The request a row arrives in (fresh objects each call, so no normalisation is shared between timings). */
+function requestFor(row: Row, index: number): ScanInput {
+  return isIndirectRow(row.category) ? indirectRequest(row.text, index) : userMessage(row.text);
+}
+
 function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
@@ -144,16 +151,16 @@ function evaluate(rows: Row[], detectors: readonly Detector[]) {
   const times = new Map<DetectorId, number[]>(detectors.map((d) => [d.id, []]));
   const allTimes: number[] = [];
   const outcomes: Outcome[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     const hits = new Map<DetectorId, boolean>();
     for (const d of detectors) {
-      const input = userMessage(row.text);
+      const input = requestFor(row, index);
       const t0 = performance.now();
       const findings = d.scan(input);
       times.get(d.id)?.push(performance.now() - t0);
       hits.set(d.id, findings.length > 0);
     }
-    const input = userMessage(row.text);
+    const input = requestFor(row, index);
     const t0 = performance.now();
     for (const d of detectors) d.scan(input);
     allTimes.push(performance.now() - t0);
@@ -363,7 +370,8 @@ function main(): void {
       `ClawShield eval @ ${commit}  (node ${process.version}; detectors: ${detectors.map((d) => d.id).join(', ')})\n`,
     );
     process.stdout.write(
-      'rows scanned as one user `message` segment; detected = at least one finding of any severity\n',
+      'rows scanned as one user `message` segment (indirect-injection rows: inside an email, newsletter or table\n' +
+        'arriving as a tool result or a pasted document); detected = at least one finding of any severity\n',
     );
   }
   const files: FileResult[] = [];

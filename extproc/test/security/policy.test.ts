@@ -10,6 +10,7 @@ import {
   applyOverrides,
   DEFAULT_SECURITY_POLICY,
   parseSecurityOverrides,
+  patternProblem,
   SecurityPolicyError,
   type SnapshotSecurityPolicy,
 } from '../../src/security/policy.js';
@@ -48,6 +49,11 @@ describe('parseSecurityOverrides', () => {
     [{ actions: { mind_reading: {} } }, 'actions.mind_reading'],
     [{ deniedArgumentPatterns: ['fine', '(unclosed'] }, 'deniedArgumentPatterns.1'],
     [{ deniedArgumentPatterns: ['(a)\\1'] }, 'deniedArgumentPatterns.0'],
+    [{ deniedArgumentPatterns: ['(?<=curl )https?://'] }, 'deniedArgumentPatterns.0'],
+    [{ deniedArgumentPatterns: ['x', '(?!safe)rm'] }, 'deniedArgumentPatterns.1'],
+    [{ deniedArgumentPatterns: ['(?:a{1,50}){1,50}b{1000}'] }, 'deniedArgumentPatterns.0'],
+    [{ deniedArgumentPatterns: ['\\p{L}+'] }, 'deniedArgumentPatterns.0'],
+    [{ deniedArgumentPatterns: ['(?:rm)?'] }, 'deniedArgumentPatterns.0'],
     [{ deniedTools: ['has space'] }, 'deniedTools.0'],
     [{ runaway: { windowSeconds: 0 } }, 'runaway.windowSeconds'],
     [{ failMode: 'sideways' }, 'failMode'],
@@ -63,6 +69,15 @@ describe('parseSecurityOverrides', () => {
     })();
     expect(error).toBeInstanceOf(SecurityPolicyError);
     expect((error as SecurityPolicyError).field).toBe(field);
+  });
+
+  it('accepts patterns that would backtrack catastrophically in RegExp: the policy runs them in linear time', () => {
+    const patterns = ['(a+)+$', '(x|xx)*y', '^(\\w+\\s?)+$'];
+    expect(parseSecurityOverrides({ deniedArgumentPatterns: patterns }).deniedArgumentPatterns).toEqual(
+      patterns,
+    );
+    for (const pattern of patterns) expect(patternProblem(pattern)).toBeNull();
+    expect(patternProblem('(\\w+)=\\1')).toMatch(/backreferences/);
   });
 
   it('ACC_SECURITY_POLICY is validated at start', () => {

@@ -49,6 +49,23 @@ describe('secrets detector: issuer tokens', () => {
     }
   });
 
+  it('reports a Groq key exactly 52 characters after its prefix, and nothing longer, shorter or glued', () => {
+    const key = `gsk_${fake.alnum(52)}`;
+    expect(only(`GROQ_API_KEY=${key}\n`, key).rule).toBe('groq_api_key');
+    // Issuer tokens carry no checksum to tell a made-up value from a real one, so a key that reads like a typed
+    // sequence is still reported: a configuration's allow list, not the scanner, is the place to exempt a value.
+    const typed = `gsk_${'AbCdEfGhIjKlMnOpQrSt'}${'0123456789'.repeat(2)}${'uvwxyzABCDEF'}`;
+    expect(only(`GROQ_API_KEY=${typed}`, typed).rule).toBe('groq_api_key');
+    for (const text of [
+      `gsk_${fake.alnum(51)}`,
+      `gsk_${fake.alnum(56)}`,
+      `xgsk_${fake.alnum(52)}`,
+      `gsk_${fake.alnum(30)}-${fake.alnum(21)}`,
+    ]) {
+      expect(scan(`value ${text} end`).findings, text).toEqual([]);
+    }
+  });
+
   it('reports a JSON Web Token (decodable header with alg) as high', () => {
     const jwt = fake.jwt();
     const finding = only(`{"id_token": "${jwt}"}`, jwt);

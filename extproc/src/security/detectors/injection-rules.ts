@@ -250,7 +250,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.8,
     triggers: ['repeat', 'print', 'output', 'copy', 'echo', 'reproduce', 'recite'],
     pattern: rx(
-      String.raw`(?:repeat|print|output|copy|echo|reproduce|recite)\s+(?:back\s+)?(?:all\s+(?:of\s+)?|every\s+|the\s+|your\s+)?(?:\S+\s+){0,2}(?:text|words|content|lines|instructions|prompt|everything|messages?)\s+(?:\S+\s+)?(?:above|before\s+this|prior\s+to\s+this|preceding\s+this|(?:that\s+)?(?:came|comes|appears?)\s+before\s+(?:this|my))`,
+      String.raw`(?:repeat|print|output|copy|echo|reproduce|recite)\s+(?:back\s+)?(?:all\s+(?:of\s+)?|every\s+|the\s+|your\s+)?(?:\S+\s+){0,2}(?:text|words|content|lines|instructions|prompt|everything|messages?)\s+(?:\S+\s+){0,3}?(?:above|before\s+this|prior\s+to\s+this|preceding\s+this|(?:that\s+)?(?:came|comes|appears?)\s+before\s+(?:this|my))`,
     ),
     reason: 'asks to repeat the hidden text above',
   }),
@@ -401,7 +401,8 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     id: 'response_manipulation',
     family: 'response_manipulation',
     weight: 0.1,
-    indirectWeight: 0.5,
+    // Alone, "your reply" is what any email says to its reader; the alteration rules carry the real evidence.
+    indirectWeight: 0.3,
     triggers: ['your'],
     pattern: rx(String.raw`your\s+(?:next\s+|final\s+|future\s+|every\s+|each\s+)?${RESPONSE}\b`),
     reason: "dictates what the model's answer must contain",

@@ -2,18 +2,24 @@
 // a single RuleSet, scanned once per segment reading and cached on the segment's normalisation: a trigger pass costs
 // about as much as visiting every word start (~5 ms/MB), so doing it once instead of twice is most of the saving.
 import type { Normalised } from '../normalise.js';
+import { INDIRECT_RULES } from './injection-indirect-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
+import { LICENCE_RULES } from './jailbreak-licence-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
+import { FRAMING_RULES } from './persona-framing-rules.js';
 import { JAILBREAK_LEXICON, PERSONA_RULES } from './persona-rules.js';
 
 const INJECTION: readonly SignalRule[] = [
   ...INJECTION_RULES,
   ...JAILBREAK_RULES,
+  ...LICENCE_RULES,
+  ...INDIRECT_RULES,
   ...PERSONA_RULES,
+  ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
   ...JAILBREAK_LEXICON,
 ];

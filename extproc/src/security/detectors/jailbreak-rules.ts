@@ -5,9 +5,9 @@ import type { SignalRule } from './intent-signals.js';
 import { AI, G, rule, rx } from './pattern-kit.js';
 
 /** Negations and "free of" phrasings; the contraction is matched without a word boundary ("don't" = "do" + "n't"). */
-const NEG = String.raw`(?:n't|\b(?:no|not|never|nor|without|zero|0|free\s+(?:of|from)|freed\s+from|unbound(?:ed)?\s+by|not\s+bound\s+by|not\s+restricted\s+by|not\s+limited\s+by|not\s+constrained\s+by|devoid\s+of|void\s+of|beyond|above|outside|regardless\s+of|irrespective\s+of|disregards?|disregarding|ignores?|ignoring|rejects?|rejecting|lacks?|lacking|bypass(?:es|ing)?|circumvent(?:s|ing)?|violat(?:e|es|ing)|break(?:s|ing)?|defy(?:ing)?|defies|transcends?|transcending|abandon(?:s|ed|ing)?|dont|doesnt|wont|cant|didnt|isnt|arent|has\s+no|have\s+had\s+no|have\s+no|cares\s+nothing\s+for|unconstrained\s+by|unrestricted\s+by|unaffected\s+by|exempt\s+from|released\s+from|liberated\s+from|broken\s+free\s+(?:of|from)|break\s+free\s+(?:of|from)|escaped?(?:\s+from)?))`;
+const NEG = String.raw`(?:n't|\b(?:no|not|never|nor|without|zero|0|free\s+(?:of|from)|freed\s+from|unbound(?:ed)?\s+by|not\s+bound\s+by|not\s+restricted\s+by|not\s+limited\s+by|not\s+constrained\s+by|not\s+(?:restrained|governed|hindered|held\s+back|burdened|encumbered|confined|shackled|tied\s+down)\s+by|devoid\s+of|void\s+of|(?:an?\s+)?exceptions?\s+to|beyond|above|outside|regardless\s+of|irrespective\s+of|disregards?|disregarding|ignores?|ignoring|rejects?|rejecting|lacks?|lacking|bypass(?:es|ing)?|circumvent(?:s|ing)?|violat(?:e|es|ing)|break(?:s|ing)?|defy(?:ing)?|defies|transcends?|transcending|abandon(?:s|ed|ing)?|dont|doesnt|wont|cant|didnt|isnt|arent|has\s+no|have\s+had\s+no|have\s+no|cares\s+nothing\s+for|unconstrained\s+by|unrestricted\s+by|unaffected\s+by|exempt\s+from|released\s+from|liberated\s+from|broken\s+free\s+(?:of|from)|break\s+free\s+(?:of|from)|escaped?(?:\s+from)?))`;
 /** The model's own safety vocabulary: being "free of" these is the core of most jailbreak personas. */
-const SAFETY_LIMITS = String.raw`(?:ethics|ethical\s+(?:guidelines|principles|standards|boundaries|constraints|limits|concerns|considerations|restrictions|rules|code|filters?|protocols|obligations)|morals|morality|moral\s+(?:guidelines|principles|standards|boundaries|constraints|limits|compass|concerns|considerations|restrictions|rules|code|filters?|obligations)|content\s+(?:polic(?:y|ies)|filters?|guidelines|restrictions|moderation)|censorship|censoring|safety\s+(?:measures|protocols|guidelines|features|filters?|rules|restrictions|policies|training)|safeguards|guardrails|(?:openai|anthropic|ai)(?:'s)?\s+(?:and\s+\S+\s+)?(?:polic(?:y|ies)|guidelines|rules|restrictions|filters?|tos|terms(?:\s+of\s+(?:service|use))?)|usage\s+polic(?:y|ies)|scruples|conscience|inhibitions)`;
+const SAFETY_LIMITS = String.raw`(?:ethics|ethical\s+(?:guidelines|principles|standards|boundaries|constraints|limits|concerns|considerations|restrictions|rules|code|filters?|protocols|obligations)|morals|morality|moral\s+(?:guidelines|principles|standards|boundaries|constraints|limits|compass|concerns|considerations|restrictions|rules|code|filters?|obligations)|content\s+(?:polic(?:y|ies)|filters?|guidelines|restrictions|moderation)|censorship|censoring|safety\s+(?:measures|protocols|guidelines|features|filters?|rules|restrictions|policies|training)|safeguards|guardrails|(?:openai|anthropic|ai|chat\s?gpt)(?:'s)?\s+(?:and\s+\S+\s+)?(?:polic(?:y|ies)|guidelines|rules|restrictions|filters?|tos|terms(?:\s+of\s+(?:service|use))?)|usage\s+polic(?:y|ies)|scruples|conscience|inhibitions|(?:common\s+)?decency)`;
 /** Generic limits: weaker evidence, since stories and games talk about rules and boundaries too. */
 const GENERIC_LIMITS = String.raw`(?:restrictions|restraints|limits|limitations|boundaries|constraints|laws?|legality|regulations|tos|terms\s+of\s+service|confines|shackles|programming|guidelines|rules|polic(?:y|ies))`;
 const HARMFUL = String.raw`(?:illegal|immoral|unethical|amoral|harmful|dangerous|offensive|explicit|inappropriate|nsfw|obscene|vulgar|sexual|violent|hateful|racist|controversial|unsafe|malicious|criminal|taboo|graphic|disturbing|derogatory|discriminatory|twisted|devious|nefarious|sinister|depraved|unlawful|illicit|reprehensible|harm|malice)\b`;
@@ -32,8 +32,12 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'scruple',
       'conscience',
       'inhibition',
+      'decency',
+      'common decency',
+      'chatgpt',
+      'chat gpt',
     ],
-    pattern: rx(String.raw`(?<=${NEG}\s+${G(2)})${SAFETY_LIMITS}\b`),
+    pattern: rx(String.raw`(?<=${NEG}\s+${G(3)})${SAFETY_LIMITS}\b`),
     reason: 'describes an assistant without ethics, filters or safety rules',
   }),
   rule({
@@ -326,7 +330,7 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
   rule({
     id: 'disown_assistant',
     family: 'unrestricted',
-    weight: 0.45,
+    weight: 0.5,
     triggers: ["don't", 'do not', 'dont', 'never', 'stop', 'no longer', 'instead of', 'not'],
     pattern: rx(
       String.raw`(?:don't|do\s+not|dont|never|stop|no\s+longer|instead\s+of|not)\s+(?:respond|responding|answer|answering|reply|replying|act|acting|talk|talking|speak|speaking|behave|behaving)\s+(?:as|like)\s+(?:chatgpt|gpt|claude|an?\s+${AI}|yourself|the\s+assistant|your\s+normal\s+self|openai)`,
@@ -416,7 +420,7 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
   rule({
     id: 'answer_regardless',
     family: 'refusal_suppression',
-    weight: 0.45,
+    weight: 0.5,
     triggers: [
       'no matter',
       'regardless',

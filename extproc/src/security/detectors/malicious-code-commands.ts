@@ -110,9 +110,12 @@ export const COMMAND_RULES: readonly SignalRule[] = [
     id: 'curl_pipe_shell',
     family: 'download_exec',
     weight: 0.7,
-    triggers: ['curl', 'wget'],
+    // Keyed on the pipe with the download looked behind: each look-behind stops at the previous pipe, so a text of
+    // thousands of "curl" words costs one backward read instead of a 300-character read per word.
+    triggers: ['|'],
+    inWord: true,
     pattern: rx(
-      String.raw`(?:curl|wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+\S+\s+)?${SHELL}(?!\s*-n\b)`,
+      String.raw`(?<=\b(?:curl|wget)\b[^\n|;]{0,300})\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+\S+\s+)?${SHELL}(?!\s*-n\b)`,
     ),
     reason: 'pipes a download straight into a shell',
   }),
@@ -128,9 +131,10 @@ export const COMMAND_RULES: readonly SignalRule[] = [
     id: 'download_chmod_run',
     family: 'download_exec',
     weight: 0.65,
-    triggers: ['curl', 'wget'],
+    // Keyed on chmod, the rarer word, with the download looked behind (see curl_pipe_shell).
+    triggers: ['chmod'],
     pattern: rx(
-      String.raw`(?:curl|wget)\b${SAME_LINE(250)}(?:&&|;)\s*chmod\s+(?:\+x|[0-7]{3,4})\s+\S+${SAME_LINE(60)}(?:&&|;)\s*(?:\./|/tmp/|/dev/shm/|${SHELL})`,
+      String.raw`(?<=\b(?:curl|wget)\b${SAME_LINE(250)}(?:&&|;)\s*)chmod\s+(?:\+x|[0-7]{3,4})\s+\S+${SAME_LINE(60)}(?:&&|;)\s*(?:\./|/tmp/|/dev/shm/|${SHELL})`,
     ),
     reason: 'downloads, marks executable and runs a file',
   }),

@@ -23,14 +23,24 @@ const COMPACT_MAX = 16 * 1024;
 const MAYBE_DISGUISED =
   /\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b|[a-z][0-9@$|!]+[a-z]|\b[a-z]{1,4}[-_.*|~+]{1,2}[a-z]{1,4}\b/;
 
-/** Distinct jailbreak-register words → evidence: a few are normal, a prompt saturated with them is negotiating. */
-function lexiconWeight(distinct: number): number {
-  return distinct < 3 ? 0 : Math.min(0.45, 0.1 * (distinct - 1));
+/** Text per extra register word a long document may use without it counting: long texts touch more topics. */
+const LEXICON_CHARS_PER_FREE_WORD = 2500;
+
+/**
+ * Distinct jailbreak-register words → evidence: one is normal, a prompt saturated with them is negotiating. A long
+ * document (a skill file, a style guide) meets more of them by sheer length, so its allowance grows with it.
+ */
+function lexiconWeight(distinct: number, length: number): number {
+  const counted = distinct - Math.floor(length / LEXICON_CHARS_PER_FREE_WORD);
+  return counted < 2 ? 0 : Math.min(0.45, 0.1 * (counted - 1));
 }
 
-/** Markers of quoted or retrieved content pasted into a message: instructions after them are not the user's. */
+/**
+ * Markers of quoted or retrieved content pasted into a message (tags, a forwarded message, an email's own From and
+ * Subject headers, a page's markup): instructions after them are not the user's.
+ */
 const EMBEDDED_CONTENT =
-  /<(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?)\b|\b(?:begin|start)\s+(?:of\s+)?(?:the\s+)?(?:document|email|web\s?page|search results)\b|-{3,}\s*(?:forwarded message|original message)/;
+  /<(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?|html|body|article)\b|(?:^|\n)[ \t]*from:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*subject:|\b(?:begin|start)\s+(?:of\s+)?(?:the\s+)?(?:document|email|web\s?page|search results)\b|-{3,}\s*(?:forwarded message|original message)/;
 
 const QUOTABLE = new Set(['override', 'prompt_leak']);
 const QUOTES = new Set(['"', "'", '`', '\u201c', '\u2018', '\u00ab', '\u300c']);
@@ -147,7 +157,7 @@ export function assessPromptInjection(segment: ScanSegment): InjectionAssessment
   const scored = overlapFree([...best.values()]);
   if (scored.length === 0) return null;
   const weights = scored.map((s) => s.weight);
-  weights.push(lexiconWeight(lexicon));
+  weights.push(lexiconWeight(lexicon, segment.text.length));
   // Hiding instructions (encoded payloads, spaced-out letters, invisible or look-alike characters) is itself
   // evidence, but only next to something that reads as an instruction.
   const { invisible, tags, confusables } = normalised.hints;
