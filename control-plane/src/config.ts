@@ -38,6 +38,8 @@ export interface Config {
   stateDir: string;
   /** Budget alert loop (see alerts/): evaluation interval, delivery attempts and timeout, per-budget gauges. */
   alerts: { intervalMs: number; maxAttempts: number; timeoutMs: number; metricsTopN: number };
+  /** How long a ledger batch read by a writer that died stays pending before another writer claims it. */
+  ledgerClaimIdleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -179,5 +181,6 @@ export function loadConfig(env: Env = process.env, options: { stateDir?: string 
       timeoutMs: integer(env, 'ACC_ALERT_TIMEOUT_MS', 5_000, 100, 60_000),
       metricsTopN: integer(env, 'ACC_BUDGET_METRICS_TOP_N', 50, 0, 10_000),
     },
+    ledgerClaimIdleMs: integer(env, 'ACC_LEDGER_CLAIM_IDLE_MS', 60_000, 1_000, 3_600_000),
   };
 }

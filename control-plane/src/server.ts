@@ -95,7 +95,7 @@ export async function startServer(
     const app = await buildApp({ config, db, redis, policy: {}, alerts: true, ...extra });
     // ioredis reconnects by itself; without a listener every outage would print as an "unhandled error event".
     redis?.on('error', (error: unknown) => app.log.warn({ err: error }, 'redis connection error'));
-    if (redis) installLedgerWriter(app, redis);
+    if (redis) installLedgerWriter(app, redis, { claimIdleMs: config.ledgerClaimIdleMs });
     // Added last, so it runs after the other preClose hooks (the policy publisher answers parked long-polls there),
     // right before Fastify calls server.close().
     const drainConnections = connectionDrainer(app.server);

@@ -3,6 +3,7 @@
 import type { ExtprocConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { ControlPlaneLedgerSink } from './control-plane-sink.js';
+import { LedgerJournal } from './journal.js';
 import type { LedgerMetrics } from './metrics.js';
 import type { SpoolingLedgerSink } from './sink.js';
 import { LedgerSpool } from './spool.js';
@@ -12,21 +13,28 @@ export async function createLedgerSink(
   log: Logger,
   metrics: LedgerMetrics,
 ): Promise<SpoolingLedgerSink | null> {
+  if (!config.redisUrl && !(config.controlPlaneUrl && config.internalToken)) return null;
   const spool = new LedgerSpool({ dir: config.ledgerSpoolDir });
-  const options = { spool, log: log.child({ component: 'ledger' }), metrics };
+  const ledgerLog = log.child({ component: 'ledger' });
+  // Opens its first file lazily, after sink.start() has created the directory.
+  const journal = new LedgerJournal({
+    dir: config.ledgerSpoolDir,
+    instance: spool.instance,
+    log: ledgerLog,
+    metrics,
+  });
+  const options = { spool, journal, log: ledgerLog, metrics };
   let sink: SpoolingLedgerSink;
   if (config.redisUrl) {
     // ioredis is loaded only when used, as for the policy source.
     const { RedisStreamLedgerSink } = await import('./redis-sink.js');
     sink = new RedisStreamLedgerSink(config.redisUrl, options);
-  } else if (config.controlPlaneUrl && config.internalToken) {
+  } else {
     sink = new ControlPlaneLedgerSink({
       ...options,
-      baseUrl: config.controlPlaneUrl,
-      token: config.internalToken,
+      baseUrl: config.controlPlaneUrl as string,
+      token: config.internalToken as string,
     });
-  } else {
-    return null;
   }
   try {
     await sink.start();

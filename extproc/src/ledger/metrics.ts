@@ -8,6 +8,7 @@ export class LedgerMetrics {
   readonly replayed: Counter<'target'>;
   readonly failures: Counter<'target'>;
   readonly dropped: Counter<'reason'>;
+  readonly recovered: Counter<'kind'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -38,6 +39,12 @@ export class LedgerMetrics {
       name: 'acc_ledger_records_dropped_total',
       help: 'Spend records lost: refused as invalid by the control plane, unreadable in the spool, or neither deliverable nor spoolable',
       labelNames: ['reason'] as const,
+      registers,
+    });
+    this.recovered = new Counter({
+      name: 'acc_ledger_records_recovered_total',
+      help: 'Spend records taken from the journal of a process that died: its final records (kind=final) and, for requests it had forwarded but not finished, provisional records (kind=gateway_crashed)',
+      labelNames: ['kind'] as const,
       registers,
     });
   }

@@ -1,15 +1,19 @@
 // Where each request's record goes when the request ends. write() only queues: records leave on the next tick in
 // one batch per round trip, so a request never waits for the ledger. What the target cannot take is spooled to
 // disk and replayed later; the target deduplicates on request id, so replaying a record twice is harmless.
+// With a journal (journal.ts), records also survive the process being killed before their batch left.
 import type { Logger } from '../log.js';
 import type { RequestRecord } from '../pipeline/request-record.js';
 import { LEDGER_MAX_BATCH } from './constants.js';
 import { ledgerEntry } from './entry.js';
+import type { JournalTicket, LedgerJournal } from './journal.js';
 import type { LedgerMetrics } from './metrics.js';
 import type { LedgerSpool } from './spool.js';
 
 export interface LedgerSink {
-  /** Never blocks and never throws. */
+  /** The request is being forwarded with this provisional record (see journal.ts). Never throws. */
+  begin(record: RequestRecord): void;
+  /** Never blocks on the target and never throws. */
   write(record: RequestRecord): void;
   /** Resolves once every record written so far is delivered or spooled. */
   flush(): Promise<void>;
@@ -19,6 +23,8 @@ export interface LedgerSink {
 
 export interface SinkOptions {
   spool: LedgerSpool;
+  /** Write-ahead journal in the spool's directory; without it, a crash loses the records not yet sent. */
+  journal?: LedgerJournal;
   log: Logger;
   metrics?: LedgerMetrics;
   /** How often the spool is retried and the spools of dead processes are looked for. */
@@ -31,12 +37,18 @@ export interface SinkOptions {
 
 export type LedgerTarget = 'redis' | 'control_plane';
 
+/** A serialised record and the journal segments it keeps alive until it is delivered or spooled. */
+interface Pending {
+  entry: string;
+  ticket: JournalTicket | null;
+}
+
 export abstract class SpoolingLedgerSink implements LedgerSink {
   protected abstract readonly target: LedgerTarget;
   protected readonly log: Logger;
   private readonly maxBatch: number;
-  private buffer: RequestRecord[] = [];
-  private stranded: string[] = [];
+  private buffer: Pending[] = [];
+  private stranded: Pending[] = [];
   private scheduled = false;
   private pumping: Promise<void> | null = null;
   private replaying: Promise<void> | null = null;
@@ -66,12 +78,23 @@ export abstract class SpoolingLedgerSink implements LedgerSink {
     void this.replay();
   }
 
+  begin(record: RequestRecord): void {
+    const journal = this.options.journal;
+    if (!journal || this.closed) return;
+    const entry = this.serialise(record);
+    if (entry !== null) journal.begin(record.requestId, entry);
+  }
+
   write(record: RequestRecord): void {
+    const entry = this.serialise(record);
+    if (entry === null) return;
+    // Before the request's last bytes go out: a record the client's answer depends on is on disk from here on.
+    const ticket = this.options.journal?.final(record.requestId, entry) ?? null;
     if (this.closed) {
-      this.spoolLate(record);
+      this.spoolLate({ entry, ticket });
       return;
     }
-    this.buffer.push(record);
+    this.buffer.push({ entry, ticket });
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -112,59 +135,66 @@ export abstract class SpoolingLedgerSink implements LedgerSink {
     this.closed = true;
     if (this.stranded.length > 0) await this.toSpool(this.stranded.splice(0));
     await this.options.spool.close();
+    this.options.journal?.close();
     await this.disconnect();
   }
 
   private pump(): Promise<void> {
     this.pumping ??= (async () => {
-      while (this.buffer.length > 0) {
-        const records = this.buffer.splice(0, this.maxBatch);
-        await this.dispatch(this.serialise(records));
-      }
+      while (this.buffer.length > 0) await this.dispatch(this.buffer.splice(0, this.maxBatch));
     })().finally(() => {
       this.pumping = null;
     });
     return this.pumping;
   }
 
-  private serialise(records: RequestRecord[]): string[] {
-    const entries: string[] = [];
-    for (const record of records) {
-      try {
-        entries.push(ledgerEntry(record));
-      } catch (error) {
-        this.options.metrics?.dropped.inc({ reason: 'unserialisable' });
-        this.log.error({ err: error, requestId: record.requestId }, 'spend record could not be serialised');
-      }
+  private serialise(record: RequestRecord): string | null {
+    try {
+      return ledgerEntry(record);
+    } catch (error) {
+      this.options.metrics?.dropped.inc({ reason: 'unserialisable' });
+      this.log.error({ err: error, requestId: record.requestId }, 'spend record could not be serialised');
+      return null;
     }
-    return entries;
   }
 
-  private async dispatch(entries: string[]): Promise<void> {
-    let undelivered = entries;
+  private settle(batch: readonly Pending[]): void {
+    const journal = this.options.journal;
+    if (!journal) return;
+    for (const { ticket } of batch) if (ticket) journal.settle(ticket);
+  }
+
+  private async dispatch(batch: Pending[]): Promise<void> {
+    let undelivered = batch;
     if (!this.down && !this.closed) {
       let failure: unknown = null;
       try {
-        undelivered = await this.deliver(entries);
+        const left = new Set(await this.deliver(batch.map(({ entry }) => entry)));
+        undelivered = left.size === 0 ? [] : batch.filter(({ entry }) => left.has(entry));
       } catch (error) {
         failure = error;
       }
-      const delivered = entries.length - undelivered.length;
-      if (delivered > 0) this.options.metrics?.written.inc({ target: this.target }, delivered);
+      const delivered = batch.length - undelivered.length;
+      if (delivered > 0) {
+        this.options.metrics?.written.inc({ target: this.target }, delivered);
+        this.settle(undelivered.length === 0 ? batch : batch.filter((p) => !undelivered.includes(p)));
+      }
       if (undelivered.length > 0) this.markDown(failure);
     }
     if (undelivered.length > 0) await this.toSpool(undelivered);
   }
 
-  private async toSpool(entries: string[]): Promise<void> {
+  private async toSpool(batch: Pending[]): Promise<void> {
     try {
-      await this.options.spool.append(entries);
-      this.options.metrics?.spooled.inc(entries.length);
+      await this.options.spool.append(batch.map(({ entry }) => entry));
+      this.options.metrics?.spooled.inc(batch.length);
+      this.settle(batch);
     } catch (error) {
       this.options.metrics?.failures.inc({ target: 'spool' });
       const room = Math.max(0, (this.options.maxStranded ?? 100_000) - this.stranded.length);
-      this.stranded.push(...entries.slice(0, room));
-      const lost = entries.length - Math.min(room, entries.length);
+      this.stranded.push(...batch.slice(0, room));
+      // Records dropped here stay in the journal: a later start delivers them from there.
+      const lost = batch.length - Math.min(room, batch.length);
       if (lost > 0) this.options.metrics?.dropped.inc({ reason: 'spool_failed' }, lost);
       this.log.error(
         { err: error, dir: this.options.spool.dir, held: this.stranded.length, lost },
@@ -173,16 +203,11 @@ export abstract class SpoolingLedgerSink implements LedgerSink {
     }
   }
 
-  private spoolLate(record: RequestRecord): void {
-    try {
-      const entries = this.serialise([record]);
-      void this.options.spool.append(entries).then(
-        () => this.options.metrics?.spooled.inc(entries.length),
-        (error: unknown) => this.lose(error, entries.length),
-      );
-    } catch (error) {
-      this.lose(error, 1);
-    }
+  private spoolLate(pending: Pending): void {
+    this.options.spool.append([pending.entry]).then(
+      () => this.options.metrics?.spooled.inc(1),
+      (error: unknown) => this.lose(error, 1),
+    );
   }
 
   private lose(error: unknown, count: number): void {
@@ -191,6 +216,7 @@ export abstract class SpoolingLedgerSink implements LedgerSink {
   }
 
   private async replayOnce(): Promise<void> {
+    await this.recoverJournals();
     if (this.stranded.length > 0) await this.dispatch(this.stranded.splice(0));
     try {
       const result = await this.options.spool.replay(async (entries) => {
@@ -217,6 +243,32 @@ export abstract class SpoolingLedgerSink implements LedgerSink {
     } catch (error) {
       this.options.metrics?.failures.inc({ target: 'spool' });
       this.log.error({ err: error, dir: this.options.spool.dir }, 'ledger spool replay failed');
+    }
+  }
+
+  /**
+   * Dead instances' journals become spooled entries, then the replay below delivers them. The spool's fsync comes
+   * before the journal files go, so a crash in between repeats the recovery (the ledger drops the duplicates).
+   */
+  private async recoverJournals(): Promise<void> {
+    const journal = this.options.journal;
+    if (!journal) return;
+    try {
+      const recovered = await journal.recover((owner) => this.options.spool.isAlive(owner));
+      if (recovered.files.length === 0) return;
+      await this.options.spool.append(recovered.entries);
+      await journal.discard(recovered.files);
+      const finals = recovered.entries.length - recovered.crashed;
+      this.options.metrics?.recovered.inc({ kind: 'final' }, finals);
+      this.options.metrics?.recovered.inc({ kind: 'gateway_crashed' }, recovered.crashed);
+      if (recovered.entries.length > 0)
+        this.log.warn(
+          { finals, crashed: recovered.crashed, files: recovered.files.length },
+          'recovered spend records from the journal of a process that died',
+        );
+    } catch (error) {
+      this.options.metrics?.failures.inc({ target: 'journal' });
+      this.log.error({ err: error, dir: this.options.spool.dir }, 'ledger journal recovery failed');
     }
   }
 

@@ -6,7 +6,7 @@
 // Segments of an instance whose heartbeat went stale (crashed) or was removed (stopped) are claimed by renaming
 // them into the claimer's name; rename is atomic, so exactly one live instance replays each.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, openSync, readlinkSync } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -19,6 +19,7 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 export interface SpoolOptions {
@@ -70,12 +71,10 @@ export class LedgerSpool {
   /** Creates the directory and starts the heartbeat; throws when the directory is not writable. */
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeFile(this.aliveFile, `${process.pid}\n`);
+    await writeFile(this.aliveFile, ALIVE_CONTENT);
     this.heartbeat = setInterval(() => {
       const now = new Date();
-      utimes(this.aliveFile, now, now).catch(() =>
-        writeFile(this.aliveFile, `${process.pid}\n`).catch(() => {}),
-      );
+      utimes(this.aliveFile, now, now).catch(() => writeFile(this.aliveFile, ALIVE_CONTENT).catch(() => {}));
     }, this.staleMs / 4);
     this.heartbeat.unref();
   }
@@ -236,7 +235,7 @@ export class LedgerSpool {
     const isLive = async (owner: string) => {
       let known = live.get(owner);
       if (known === undefined) {
-        known = await this.heartbeatFresh(owner);
+        known = await this.isAlive(owner);
         live.set(owner, known);
       }
       return known;
@@ -269,13 +268,9 @@ export class LedgerSpool {
     return owned.sort();
   }
 
-  private async heartbeatFresh(owner: string): Promise<boolean> {
-    try {
-      const { mtimeMs } = await stat(join(this.dir, `${owner}.alive`));
-      return Date.now() - mtimeMs < this.staleMs;
-    } catch {
-      return false;
-    }
+  /** Whether `owner` (another instance) still runs: see instanceAlive. */
+  isAlive(owner: string): Promise<boolean> {
+    return instanceAlive(this.dir, owner, this.staleMs);
   }
 
   /**
@@ -291,6 +286,44 @@ export class LedgerSpool {
     });
     clearInterval(this.heartbeat);
     await unlink(this.aliveFile).catch(() => {});
+  }
+}
+
+/** Pids are only comparable within one pid namespace (containers on one host share hostnames with host networking). */
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+})();
+const ALIVE_CONTENT = `${process.pid} ${hostname()} ${PID_NAMESPACE ?? '-'}\n`;
+
+/**
+ * An instance is alive while its heartbeat is fresh, unless its heartbeat names a process of this host and pid
+ * namespace that no longer exists: a killed extproc restarted at once (same host, same directory) then takes over
+ * its spool and journal right away instead of a minute later. Only "no such process" counts; a process we may not
+ * signal is alive, and so is one whose pid means nothing here (another host or container).
+ */
+export async function instanceAlive(dir: string, owner: string, staleMs: number): Promise<boolean> {
+  const path = join(dir, `${owner}.alive`);
+  try {
+    const { mtimeMs } = await stat(path);
+    if (Date.now() - mtimeMs >= staleMs) return false;
+    const [pid, host, namespace] = (await readFile(path, 'utf8')).trim().split(' ');
+    const comparable = PID_NAMESPACE !== null && host === hostname() && namespace === PID_NAMESPACE;
+    return !(comparable && pid !== undefined && /^\d+$/.test(pid) && !processExists(Number(pid)));
+  } catch {
+    return false;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
