@@ -10,6 +10,8 @@ export interface LauncherConfig {
   envoyConcurrency: number;
   accessLog: boolean;
   upstreams: { openai: string; anthropic: string };
+  /** Retries of a fallback chain after its first deployment (ACC_FALLBACK_MAX_RETRIES). */
+  maxFallbackRetries: number;
 }
 
 export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
@@ -24,6 +26,7 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     messageTimeoutMs: parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000),
     envoyConcurrency: parseInteger(env, 'ACC_ENVOY_CONCURRENCY', 2, 1, 256),
     accessLog: parseBoolean(env, 'ACC_ACCESS_LOG', false),
+    maxFallbackRetries: parseInteger(env, 'ACC_FALLBACK_MAX_RETRIES', 2, 0, 10),
     upstreams: {
       openai: env.ACC_OPENAI_BASE_URL?.trim() || 'https://api.openai.com',
       anthropic: env.ACC_ANTHROPIC_BASE_URL?.trim() || 'https://api.anthropic.com',

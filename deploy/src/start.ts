@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   ConfigError as ControlPlaneConfigError,
   loadConfig as loadControlPlaneConfig,
@@ -80,6 +80,8 @@ async function main(): Promise<void> {
   if (controlPlane.internalToken) env.ACC_INTERNAL_TOKEN = controlPlane.internalToken;
   const controlPlaneUrl = `http://${controlPlane.host === '0.0.0.0' ? '127.0.0.1' : controlPlane.host}:${controlPlane.port}`;
   if (!env.REDIS_URL) env.ACC_CONTROL_PLANE_URL = controlPlaneUrl;
+  // extproc writes the deployment clusters there and Envoy reads them: both get the same absolute directory.
+  env.ACC_ENVOY_DYNAMIC_DIR = resolve(env.ACC_ENVOY_DYNAMIC_DIR?.trim() || join(stateDir, 'envoy-dynamic'));
   const extprocConfig = loadExtprocConfig(env);
   const launcher = loadLauncherConfig(env);
   for (const [name, url] of Object.entries(launcher.upstreams))
@@ -117,6 +119,10 @@ async function main(): Promise<void> {
         maxMessageTimeoutMs: Math.max(launcher.messageTimeoutMs, 10_000),
       },
       upstreams: launcher.upstreams,
+      deploymentClusters: {
+        dir: env.ACC_ENVOY_DYNAMIC_DIR,
+        maxFallbackRetries: launcher.maxFallbackRetries,
+      },
       maxRequestBytes: extprocConfig.maxRequestBytes,
       accessLog: launcher.accessLog,
     },

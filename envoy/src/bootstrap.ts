@@ -16,6 +16,25 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
+import {
+  checkDeploymentClusters,
+  DEFAULT_MAX_FALLBACK_RETRIES,
+  type DeploymentClustersOptions,
+  deploymentClustersSource,
+  deploymentRoutes,
+  ensureDeploymentClustersFile,
+  RESTORE_STATUS_HTTP_FILTER,
+} from './deployment-routes.js';
+
+export {
+  CHAIN_CLUSTER_PREFIX,
+  DEPLOYMENT_CLUSTER_PREFIX,
+  type DeploymentClustersOptions,
+  DYNAMIC_CLUSTERS_FILE,
+  RATE_LIMITED_STATUS_HEADER,
+  UPSTREAM_ATTEMPTS_HEADER,
+  UPSTREAM_DEPLOYMENT_HEADER,
+} from './deployment-routes.js';
 
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 10000 } as const;
 export const DEFAULT_ADMIN = { host: '127.0.0.1', port: 9901 } as const;
@@ -83,6 +102,11 @@ export interface BootstrapOptions {
    * strips client copies of that header).
    */
   clusterHeaderRouting?: boolean;
+  /**
+   * Clusters of routing deployments and fallback chains, read from `<dir>/clusters.json`, which extproc writes for
+   * the policy in force (ACC_ENVOY_DYNAMIC_DIR). Needs `clusterHeaderRouting`. Absent = none.
+   */
+  deploymentClusters?: DeploymentClustersOptions | null;
 }
 
 export interface ParsedUpstream {
@@ -453,7 +477,12 @@ function routeAction(cluster: string, up: ParsedUpstream | null, matched = '/') 
   };
 }
 
-function routes(openai: ParsedUpstream, anthropic: ParsedUpstream, clusterHeaderRouting: boolean) {
+function routes(
+  openai: ParsedUpstream,
+  anthropic: ParsedUpstream,
+  clusterHeaderRouting: boolean,
+  maxFallbackRetries: number | null,
+) {
   const r: unknown[] = [];
   if (clusterHeaderRouting) {
     // Known clusters by name first so their path prefix is applied, then any other cluster by name.
@@ -467,6 +496,7 @@ function routes(openai: ParsedUpstream, anthropic: ParsedUpstream, clusterHeader
         route: routeAction(name, up),
       });
     }
+    if (maxFallbackRetries !== null) r.push(...deploymentRoutes(UPSTREAM_CLUSTER_HEADER, maxFallbackRetries));
     r.push({
       name: 'by_header_any',
       match: { prefix: '/', headers: [{ name: UPSTREAM_CLUSTER_HEADER, present_match: true }] },
@@ -636,6 +666,14 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
   );
   const caBundle = openai.tls || anthropic.tls ? resolveCaBundle(o.caBundlePath) : null;
   const clusterHeaderRouting = o.clusterHeaderRouting ?? extproc !== null;
+  const deployments = o.deploymentClusters ?? null;
+  const maxFallbackRetries = deployments
+    ? (deployments.maxFallbackRetries ?? DEFAULT_MAX_FALLBACK_RETRIES)
+    : null;
+  if (deployments !== null) {
+    if (!clusterHeaderRouting) throw new Error('deploymentClusters needs clusterHeaderRouting');
+    checkDeploymentClusters(deployments);
+  }
 
   const hcm: Record<string, unknown> = {
     '@type':
@@ -654,10 +692,19 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
       request_headers_to_remove: UPSTREAM_HEADERS_TO_REMOVE,
       response_headers_to_add: [REQUEST_ID_HEADER_OPTION],
       virtual_hosts: [
-        { name: 'llm', domains: ['*'], routes: routes(openai, anthropic, clusterHeaderRouting) },
+        {
+          name: 'llm',
+          domains: ['*'],
+          routes: routes(openai, anthropic, clusterHeaderRouting, maxFallbackRetries),
+        },
       ],
     },
-    http_filters: [...(extproc !== null ? [extprocFilter(extproc)] : []), ROUTER_FILTER],
+    // The status filter sits after ext_proc so that, on the way back, it runs before ext_proc sees the response.
+    http_filters: [
+      ...(extproc !== null ? [extprocFilter(extproc)] : []),
+      ...(deployments !== null ? [RESTORE_STATUS_HTTP_FILTER] : []),
+      ROUTER_FILTER,
+    ],
     local_reply_config: localReplyConfig(),
   };
   if (o.accessLog === true) hcm.access_log = accessLogConfig();
@@ -692,6 +739,9 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
       ],
     },
     admin: { address: { socket_address: { address: adminAddr, port_value: admin.port } } },
+    ...(deployments !== null
+      ? { dynamic_resources: { cds_config: deploymentClustersSource(deployments.dir) } }
+      : {}),
     static_resources: {
       listeners: [
         {
@@ -718,6 +768,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export async function writeBootstrap(o: BootstrapOptions, path: string): Promise<Record<string, unknown>> {
   const cfg = renderBootstrap(o);
   await mkdir(dirname(path), { recursive: true });
+  // Envoy needs the cluster file at start; extproc (usually already running) may have written the real one.
+  if (o.deploymentClusters) await ensureDeploymentClustersFile(o.deploymentClusters.dir);
   await writeFile(path, `${JSON.stringify(cfg, null, 2)}\n`, 'utf8');
   return cfg;
 }

@@ -2,7 +2,17 @@
 // surfacing as a strange runtime behaviour. Every variable is documented in README.md and .env.example.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type BudgetFailureMode, parseBudgetFailureMode } from './budgets/resilient-store.js';
 import { type MasterKey, MasterKeyError, parseMasterKey } from './policy/sealed-secret.js';
+import {
+  DeploymentConfigError,
+  parseDeploymentCredentials,
+  parseProviderDefaultUpstream,
+  parseUpstreamList,
+} from './routing/deployment-upstreams.js';
+import { findCaBundle } from './routing/deployment-writer.js';
+import type { DeploymentClusterSettings } from './routing/envoy-deployments.js';
+import { BALANCE_STRATEGIES, type BalanceStrategy } from './routing/targets.js';
 import {
   parseSecurityOverrides,
   SecurityPolicyError,
@@ -40,6 +50,22 @@ export interface ExtprocConfig {
   securityEnabled: boolean;
   /** Gateway-wide security policy under every org's own (ACC_SECURITY_POLICY, inline JSON or @path). */
   securityPolicy: SecurityPolicyOverrides | null;
+  /** Where the Envoy deployment clusters are written (ACC_ENVOY_DYNAMIC_DIR); null = routing to deployments is off. */
+  envoyDynamicDir: string | null;
+  /** Upstreams, credentials and cooldown of deployment clusters (ACC_UPSTREAMS, ACC_DEPLOYMENT_*). */
+  deploymentClusters: DeploymentClusterSettings;
+  /** How a rule's model served by several deployments picks one (ACC_ROUTING_BALANCE). */
+  routingBalance: BalanceStrategy;
+  /** Output cap injected into requests under a budget or rate limit that set none (ACC_BUDGET_DEFAULT_MAX_TOKENS). */
+  budgetDefaultMaxTokens: number;
+  /** Lifetime of a budget reservation whose replica never settles it (ACC_BUDGET_RESERVATION_TTL_MS). */
+  budgetReservationTtlMs: number;
+  /** With Redis unreachable: closed refuses (503), open enforces per replica in memory (ACC_BUDGET_FAILURE_MODE). */
+  budgetFailureMode: BudgetFailureMode;
+  /** Forward unpriced models under dollar budgets at $0 instead of refusing them (ACC_BUDGET_ALLOW_UNPRICED). */
+  budgetAllowUnpriced: boolean;
+  /** Without Redis: how often in-memory budget counters are topped up from the control plane's ledger. */
+  budgetSeedIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +125,52 @@ function readSecurityPolicy(env: Env): SecurityPolicyOverrides | null {
     }
     throw error;
   }
+}
+
+function readDeploymentClusters(env: Env): DeploymentClusterSettings {
+  try {
+    return {
+      upstreams: parseUpstreamList(env.ACC_UPSTREAMS),
+      providerUpstreams: {
+        openai: parseProviderDefaultUpstream(
+          'openai',
+          str(env, 'ACC_OPENAI_BASE_URL', 'https://api.openai.com'),
+          'ACC_OPENAI_BASE_URL',
+        ),
+        anthropic: parseProviderDefaultUpstream(
+          'anthropic',
+          str(env, 'ACC_ANTHROPIC_BASE_URL', 'https://api.anthropic.com'),
+          'ACC_ANTHROPIC_BASE_URL',
+        ),
+      },
+      credentials: parseDeploymentCredentials(env.ACC_DEPLOYMENT_CREDENTIALS),
+      caBundlePath: findCaBundle(),
+      cooldownMs: parseInteger(env, 'ACC_DEPLOYMENT_COOLDOWN_MS', 30_000, 100, 3_600_000),
+      failuresBeforeCooldown: parseInteger(env, 'ACC_DEPLOYMENT_COOLDOWN_FAILURES', 3, 1, 1000),
+      connectTimeoutMs: 5000,
+    };
+  } catch (error) {
+    if (error instanceof DeploymentConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+function readBudgetFailureMode(env: Env): BudgetFailureMode {
+  try {
+    return parseBudgetFailureMode(env.ACC_BUDGET_FAILURE_MODE?.trim());
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function readRoutingBalance(env: Env): BalanceStrategy {
+  const raw = str(env, 'ACC_ROUTING_BALANCE', 'weighted');
+  if (!(BALANCE_STRATEGIES as readonly string[]).includes(raw)) {
+    throw new ConfigError(
+      `ACC_ROUTING_BALANCE must be one of ${BALANCE_STRATEGIES.join(', ')}, got "${raw}"`,
+    );
+  }
+  return raw as BalanceStrategy;
 }
 
 export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
@@ -173,5 +245,13 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
     ),
     securityEnabled: parseBoolean(env, 'ACC_SECURITY_ENABLED', true),
     securityPolicy: readSecurityPolicy(env),
+    envoyDynamicDir: optional(env, 'ACC_ENVOY_DYNAMIC_DIR'),
+    deploymentClusters: readDeploymentClusters(env),
+    routingBalance: readRoutingBalance(env),
+    budgetDefaultMaxTokens: parseInteger(env, 'ACC_BUDGET_DEFAULT_MAX_TOKENS', 4096, 1, 1_000_000),
+    budgetReservationTtlMs: parseInteger(env, 'ACC_BUDGET_RESERVATION_TTL_MS', 900_000, 10_000, 86_400_000),
+    budgetFailureMode: readBudgetFailureMode(env),
+    budgetAllowUnpriced: parseBoolean(env, 'ACC_BUDGET_ALLOW_UNPRICED', false),
+    budgetSeedIntervalMs: parseInteger(env, 'ACC_BUDGET_SEED_INTERVAL_MS', 60_000, 1_000, 86_400_000),
   };
 }

@@ -1,5 +1,6 @@
 // Library entry: start a complete extproc (gRPC processor + ops HTTP server) from a config. main.ts wraps this for
 // the command line; tests and the launcher embed it directly.
+import { createBudgetFigures, createBudgetStage } from './budgets/create.js';
 import type { ExtprocConfig } from './config.js';
 import { startExtprocServer } from './grpc/server.js';
 import { startOpsServer } from './http-server.js';
@@ -13,6 +14,8 @@ import { ControlPlanePolicySource, type PolicySource } from './policy/policy-sou
 import { PolicyStore } from './policy/policy-store.js';
 import { KEY_LAST_USED_PATH } from './policy/snapshot.js';
 import { parsePriceOverrides } from './pricing/pricing.js';
+import { createRoutingStage } from './routing/create.js';
+import { DeploymentClusterWriter } from './routing/deployment-writer.js';
 import { createSecurityStage } from './security/create.js';
 
 export type { ExtprocConfig } from './config.js';
@@ -32,6 +35,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Process-wide default metrics (event loop, memory); off when several instances share a process in tests. */
   defaultMetrics?: boolean;
+  /** Clock for budget windows and reservations (tests cross a window boundary without waiting for it). */
+  budgetClock?: () => number;
 }
 
 export async function startExtproc(
@@ -77,12 +82,38 @@ export async function startExtproc(
       'no gateway keys (ACC_BOOTSTRAP_KEY) and no policy source (REDIS_URL / ACC_CONTROL_PLANE_URL): every request gets 401',
     );
   }
+  // Before the source starts, so the first snapshot's deployment clusters are written as soon as it is applied.
+  const deploymentWriter = config.envoyDynamicDir
+    ? new DeploymentClusterWriter(config.envoyDynamicDir, config.deploymentClusters, log)
+    : null;
+  if (deploymentWriter) {
+    policyStore.onApplied((policy, snapshot) => void deploymentWriter.update(policy, snapshot));
+  }
   await source?.start();
+  // Without a policy source there are no deployments. With one, a restart leaves Envoy the clusters it has until a
+  // snapshot arrives, rather than emptying them in the meantime.
+  if (deploymentWriter && !source) await deploymentWriter.update(policyStore.policy, null);
   const security = await createSecurityStage(config, metrics.registry, log);
-  const stages = security ? [security] : [];
+  const budgetFigures = createBudgetFigures(() => policyStore.policy, metrics.registry, options.budgetClock);
+  const budgets = await createBudgetStage(config, {
+    registry: metrics.registry,
+    log,
+    policy: () => policyStore.policy,
+    figures: budgetFigures,
+    ...(options.budgetClock ? { now: options.budgetClock } : {}),
+  });
+  const routing = createRoutingStage(config, metrics.registry, log, { utilisation: budgetFigures });
+  const stages = [...(security ? [security] : []), routing, budgets];
 
   const grpcServer = await startExtprocServer(
-    { config, policy: () => policyStore.policy, metrics, log, stages },
+    {
+      config,
+      policy: () => policyStore.policy,
+      metrics,
+      log,
+      stages,
+      onForward: ledger ? (provisional) => ledger.begin(provisional) : undefined,
+    },
     {
       host: config.grpcHost,
       port: config.grpcPort,
@@ -122,6 +153,8 @@ export async function startExtproc(
       await source?.stop();
       await grpcServer.shutdown(graceMs);
       await security?.close();
+      // After the streams: their reservations are settled before the store closes.
+      await budgets.close();
       // After the streams: the records of requests drained above are in it.
       await ledger?.close();
       await new Promise<void>((resolve) => ops.server.close(() => resolve()));

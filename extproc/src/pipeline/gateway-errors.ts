@@ -30,6 +30,17 @@ export const GATEWAY_ERRORS = {
   security_blocked: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
   security_response_blocked: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
   security_scan_failed: { status: 503, openai: 'server_error', anthropic: 'api_error' },
+  routing_denied: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
+  routing_provider_mismatch: {
+    status: 400,
+    openai: 'invalid_request_error',
+    anthropic: 'invalid_request_error',
+  },
+  budget_exceeded: { status: 429, openai: 'insufficient_quota', anthropic: 'rate_limit_error' },
+  rate_limited: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
+  budget_unavailable: { status: 503, openai: 'server_error', anthropic: 'api_error' },
+  budget_unpriced_model: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error' },
+  duplicate_request_id: { status: 409, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
 } satisfies Record<string, GatewayErrorSpec>;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -30,6 +30,7 @@ import {
   type StreamObserver,
   type Usage,
 } from '../providers/types.js';
+import { UPSTREAM_ATTEMPTS_HEADER, UPSTREAM_DEPLOYMENT_HEADER } from '../routing/envoy-deployments.js';
 import { type GatewayIdentity, presentedKey, providerCredentialHeaders } from './auth.js';
 import { type EndpointSpec, findEndpoint, normalisePath, providerFromHeaders } from './endpoints.js';
 import { type GatewayErrorCode, renderGatewayError } from './gateway-errors.js';
@@ -52,6 +53,11 @@ export interface PipelineDeps {
   log: Logger;
   /** Policy stages run on every parsed request, in order (security, routing, budgets). */
   stages?: readonly RequestStage[];
+  /**
+   * Called as a request is forwarded upstream, with its record as it stands should the gateway die before the
+   * request ends (outcome `gateway_crashed`, cost = its budget reservation): the ledger's write-ahead journal.
+   */
+  onForward?: (provisional: RequestRecord) => void;
 }
 
 export type { Decision, RequestRecord } from './request-record.js';
@@ -85,6 +91,9 @@ export class StreamContext {
   private stripInjectedUsage = false;
   private decision: Decision = 'passthrough';
   private status = 0;
+  /** What Envoy reported about a request routed to deployments (envoy/src/deployment-routes.ts). */
+  private upstreamDeployment: string | null = null;
+  private upstreamAttempts: number | null = null;
   private observer: StreamObserver | undefined;
   /** Sees the client's view of an event stream after the observer (which may rewrite it). */
   private streamInspector: StreamInspector | undefined;
@@ -291,6 +300,11 @@ export class StreamContext {
   }
 
   private forward(context: RequestContext): ProcessingResponse {
+    if (this.deps.onForward) {
+      const model = context.annotations.routedModel ?? this.requestedModel;
+      const reserved = context.annotations.reservedCostUsd;
+      this.deps.onForward(this.buildRecord('gateway_crashed', model, null, reserved, 0));
+    }
     const { request, plan: forwardPlan } = context;
     for (const [field, value] of forwardPlan.bodyFields) request.body[field] = value;
     const plan = this.adapter.planUpstreamRequest(request);
@@ -358,6 +372,9 @@ export class StreamContext {
   private onResponseHeaders(message: HttpHeaders__Output): ProcessingResponse {
     const headers = Headers.fromEnvoy(message.headers);
     this.status = Number(headers.get(':status') ?? 0);
+    this.upstreamDeployment = headers.get(UPSTREAM_DEPLOYMENT_HEADER) ?? null;
+    const attempts = Number(headers.get(UPSTREAM_ATTEMPTS_HEADER));
+    this.upstreamAttempts = Number.isSafeInteger(attempts) && attempts > 0 ? attempts : null;
     const changes: HeaderChanges = { set: [['x-acc-request-id', this.requestId]] };
     if (this.context) changes.set?.push(...this.context.plan.responseHeaders);
     if (!this.request) {
@@ -542,33 +559,7 @@ export class StreamContext {
       decision: this.decision,
     });
 
-    const record: RequestRecord = {
-      requestId: this.requestId,
-      startedAt: this.startedAtEpochMs,
-      keyId: this.identity?.keyId ?? null,
-      orgId: this.identity?.orgId ?? null,
-      teamId: this.identity?.teamId ?? null,
-      userId: this.identity?.ownerId ?? null,
-      agent: this.agent,
-      tags: this.tags,
-      policyVersion: this.policy.version,
-      provider: this.provider,
-      endpoint: endpointName,
-      requestedModel: this.requestedModel,
-      model,
-      stream: this.request?.stream ?? false,
-      status: this.status,
-      decision: this.decision,
-      outcome,
-      usage,
-      costUsd,
-      reservedCostUsd: this.context?.annotations.reservedCostUsd ?? null,
-      route: this.context?.annotations.route ?? null,
-      counterfactualCostUsd: this.counterfactualCost(model, usage),
-      securityStatus: this.context?.annotations.securityStatus ?? null,
-      securityFindings: this.context?.annotations.securityFindings ?? [],
-      durationMs: performance.now() - this.startedAt,
-    };
+    const record = this.buildRecord(outcome, model, usage, costUsd, performance.now() - this.startedAt);
     if (log.isLevelEnabled('debug')) {
       const excerpt = this.deps.config.logPrompts ? promptExcerpt(this.request) : undefined;
       log.debug({ request: record, promptExcerpt: excerpt }, 'request finished');
@@ -586,6 +577,44 @@ export class StreamContext {
       }
     }
     this.onRecord(record);
+  }
+
+  private buildRecord(
+    outcome: string,
+    model: string | null,
+    usage: Usage | null,
+    costUsd: number | null,
+    durationMs: number,
+  ): RequestRecord {
+    return {
+      requestId: this.requestId,
+      startedAt: this.startedAtEpochMs,
+      keyId: this.identity?.keyId ?? null,
+      orgId: this.identity?.orgId ?? null,
+      teamId: this.identity?.teamId ?? null,
+      userId: this.identity?.ownerId ?? null,
+      agent: this.agent,
+      tags: this.tags,
+      policyVersion: this.policy.version,
+      provider: this.provider,
+      endpoint: this.endpoint?.name ?? 'other',
+      requestedModel: this.requestedModel,
+      model,
+      stream: this.request?.stream ?? false,
+      status: this.status,
+      decision: this.decision,
+      outcome,
+      usage,
+      costUsd,
+      reservedCostUsd: this.context?.annotations.reservedCostUsd ?? null,
+      route: this.context?.annotations.route ?? null,
+      counterfactualCostUsd: this.counterfactualCost(model, usage),
+      securityStatus: this.context?.annotations.securityStatus ?? null,
+      securityFindings: this.context?.annotations.securityFindings ?? [],
+      durationMs,
+      ...(this.upstreamDeployment === null ? {} : { upstreamDeployment: this.upstreamDeployment }),
+      ...(this.upstreamAttempts === null ? {} : { upstreamAttempts: this.upstreamAttempts }),
+    };
   }
 
   /** What the requested model would have cost for this usage, when routing served another model. */

@@ -1,5 +1,6 @@
 // A snapshot compiled into what the hot path needs: O(1) key lookups, opened provider credentials and a pricer per
 // org. Compiled once per published version and then only read, so a request never waits on anything.
+import { type CompiledBudgets, compileBudgets } from '../budgets/applicable.js';
 import type { GatewayIdentity, GatewayKeyStore } from '../pipeline/auth.js';
 import { digestKey } from '../pipeline/auth.js';
 import type { ModelPriceOverride } from '../pricing/overrides.js';
@@ -26,8 +27,12 @@ export interface CompiledPolicy {
   pricer(orgId: string | null): Pricer;
   /** The org's routing rules and deployments, compiled; an org without any routes every request as requested. */
   routing(orgId: string | null): CompiledRouting;
+  /** A team's name (routing rules match on names), null when the snapshot does not know the team. */
+  teamName(teamId: string): string | null;
   /** ClawShield policy per org and team, resolved once per snapshot. */
   readonly security: CompiledSecurity;
+  /** Budgets and rate limits indexed by org and subject, once per snapshot; none before the first snapshot. */
+  readonly budgets: CompiledBudgets;
 }
 
 export interface PolicyDefaults {
@@ -74,6 +79,8 @@ function bootstrapIdentities(keys: string[]): Map<string, GatewayIdentity> {
   return identities;
 }
 
+const NO_BUDGETS = compileBudgets();
+
 /** The policy in force before any snapshot arrived (or when no control plane is configured). */
 export function defaultPolicy(defaults: PolicyDefaults): CompiledPolicy {
   const pricer = createPricer(defaults.priceOverrides);
@@ -84,7 +91,9 @@ export function defaultPolicy(defaults: PolicyDefaults): CompiledPolicy {
     providerKey: (_orgId, provider) => defaults.providerKeys[provider],
     pricer: () => pricer,
     routing: () => routing,
+    teamName: () => null,
     security: compileSecurityPolicies([], securityBase(defaults)),
+    budgets: NO_BUDGETS,
   };
 }
 
@@ -158,6 +167,7 @@ export function compilePolicy(
     if (!orgRouting.has(orgId)) orgRouting.set(orgId, emptyRouting(createCatalogue({ pricer })));
   }
   const globalRouting = emptyRouting(createCatalogue({ pricer: globalPricer }));
+  const teamNames = new Map(snapshot.teams.map((team) => [team.id, team.name]));
 
   let security: CompiledSecurity;
   try {
@@ -175,6 +185,8 @@ export function compilePolicy(
       defaults.providerKeys[provider],
     pricer: (orgId) => (orgId === null ? globalPricer : (orgPricers.get(orgId) ?? globalPricer)),
     routing: (orgId) => (orgId === null ? globalRouting : (orgRouting.get(orgId) ?? globalRouting)),
+    teamName: (teamId) => teamNames.get(teamId) ?? null,
     security,
+    budgets: compileBudgets(snapshot.budgets, snapshot.rateLimits),
   };
 }

@@ -13,6 +13,7 @@ export class PolicyStore {
   private readonly lastWarned = new Map<string, number>();
   private readonly versionGauge: Gauge;
   private readonly errors: Counter<'reason'>;
+  private readonly appliedListeners: ((policy: CompiledPolicy, snapshot: PolicySnapshot) => void)[] = [];
 
   constructor(
     private readonly defaults: PolicyDefaults,
@@ -68,6 +69,11 @@ export class PolicyStore {
     );
   }
 
+  /** Called after each snapshot swapped in (e.g. to write Envoy's deployment clusters); must not throw. */
+  onApplied(listener: (policy: CompiledPolicy, snapshot: PolicySnapshot) => void): void {
+    this.appliedListeners.push(listener);
+  }
+
   /** Applies a snapshot if it is newer; returns whether it is now in force. */
   apply(snapshot: unknown): boolean {
     if (!isSnapshot(snapshot)) {
@@ -95,6 +101,7 @@ export class PolicyStore {
       { version: compiled.version, previous, keys: snapshot.keys.length },
       'policy snapshot applied',
     );
+    for (const listener of this.appliedListeners) listener(compiled, snapshot);
     return true;
   }
 }
