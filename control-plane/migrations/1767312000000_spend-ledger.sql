@@ -32,6 +32,11 @@ CREATE TABLE spend_ledger (
   counterfactual_cost_usd numeric(20, 9) NULL,
   route text NULL,
   security_status text NULL,
+  -- Routed to deployments: their ids in the order Envoy tries them ('{}': the provider's default upstream), the one
+  -- that answered and the number of upstream attempts (fallbacks included), as Envoy reported them.
+  deployment_chain text[] NOT NULL DEFAULT '{}',
+  upstream_deployment text NULL,
+  upstream_attempts integer NULL,
   policy_version bigint NOT NULL,
   duration_ms double precision NOT NULL,
   started_at timestamptz NOT NULL,

@@ -296,3 +296,40 @@ describe('spend_ledger row-level security', () => {
     ).rejects.toThrow(/permission denied/);
   });
 });
+
+describe('routing to deployments in the ledger', () => {
+  it('stores and lists the deployment chain, the deployment that answered and the attempts', async () => {
+    const c = await createOrg(ctx.db);
+    const routed = makeRecord(500, {
+      orgId: c.id,
+      startedAt: Date.UTC(2026, 2, 3),
+      deploymentChain: ['dep-primary', 'dep-fallback'],
+      upstreamDeployment: 'dep-fallback',
+      upstreamAttempts: 2,
+    });
+    const unrouted = makeRecord(501, { orgId: c.id, startedAt: Date.UTC(2026, 2, 2) });
+    const tooLong = { ...makeRecord(502, { orgId: c.id }), deploymentChain: ['x'.repeat(201)] };
+    const zeroAttempts = { ...makeRecord(503, { orgId: c.id }), upstreamAttempts: 0 };
+    const response = await postLedger([routed, unrouted, tooLong, zeroAttempts]);
+    expect(response.json<{ inserted: number; rejected: Array<{ index: number }> }>()).toMatchObject({
+      inserted: 2,
+      rejected: [{ index: 2 }, { index: 3 }],
+    });
+    try {
+      const page = (await get(c, '/api/v1/spend')).json<{ items: Array<Record<string, unknown>> }>();
+      expect(page.items.map((item) => item.requestId)).toEqual(['req-500', 'req-501']);
+      expect(page.items[0]).toMatchObject({
+        deploymentChain: ['dep-primary', 'dep-fallback'],
+        upstreamDeployment: 'dep-fallback',
+        upstreamAttempts: 2,
+      });
+      expect(page.items[1]).toMatchObject({
+        deploymentChain: [],
+        upstreamDeployment: null,
+        upstreamAttempts: null,
+      });
+    } finally {
+      await ctx.db.pool.query('DELETE FROM spend_ledger WHERE org_id = $1', [c.id]);
+    }
+  });
+});

@@ -2,6 +2,7 @@
 // RequestRecord, checked field by field before it can reach the database, so a bad record is refused on its own
 // instead of failing the batch it came in.
 import {
+  LEDGER_MAX_CHAIN,
   LEDGER_MAX_ID_LENGTH,
   LEDGER_MAX_TAGS,
   LEDGER_MAX_TEXT_LENGTH,
@@ -51,6 +52,13 @@ export const LedgerRecord = Type.Object({
   counterfactualCostUsd: Type.Optional(Nullable(Usd)),
   securityStatus: Type.Optional(Nullable(Text)),
   durationMs: Type.Number({ minimum: 0, maximum: 1e12 }),
+  deploymentChain: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: LEDGER_MAX_ID_LENGTH }), {
+      maxItems: LEDGER_MAX_CHAIN,
+    }),
+  ),
+  upstreamDeployment: Type.Optional(Nullable(Type.String({ maxLength: LEDGER_MAX_ID_LENGTH }))),
+  upstreamAttempts: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000 }))),
 });
 export type LedgerRecord = Static<typeof LedgerRecord>;
 

@@ -18,17 +18,17 @@ const INSERT_SQL = `
   INSERT INTO spend_ledger (request_id, org_id, team_id, user_id, key_id, agent, tags, provider, endpoint,
     model_requested, model, stream, status, decision, outcome, input_tokens, cache_read_tokens, cache_write_tokens,
     output_tokens, reasoning_tokens, cost_usd, reserved_cost_usd, counterfactual_cost_usd, route, security_status,
-    policy_version, duration_ms, started_at)
+    deployment_chain, upstream_deployment, upstream_attempts, policy_version, duration_ms, started_at)
   SELECT request_id, org_id, team_id, user_id, key_id, agent, COALESCE(tags, '{}'), provider, endpoint,
     model_requested, model, stream, status, decision, outcome, input_tokens, cache_read_tokens, cache_write_tokens,
     output_tokens, reasoning_tokens, cost_usd, reserved_cost_usd, counterfactual_cost_usd, route, security_status,
-    policy_version, duration_ms, started_at
+    COALESCE(deployment_chain, '{}'), upstream_deployment, upstream_attempts, policy_version, duration_ms, started_at
     FROM jsonb_to_recordset($1::jsonb) AS r(request_id text, org_id uuid, team_id uuid, user_id uuid, key_id text,
       agent text, tags text[], provider text, endpoint text, model_requested text, model text, stream boolean,
       status integer, decision text, outcome text, input_tokens bigint, cache_read_tokens bigint,
       cache_write_tokens bigint, output_tokens bigint, reasoning_tokens bigint, cost_usd numeric,
       reserved_cost_usd numeric, counterfactual_cost_usd numeric, route text, security_status text,
-      policy_version bigint, duration_ms double precision, started_at timestamptz)
+      deployment_chain text[], upstream_deployment text, upstream_attempts integer, policy_version bigint, duration_ms double precision, started_at timestamptz)
   ON CONFLICT (request_id) DO NOTHING`;
 
 function toRow(record: LedgerRecord) {
@@ -59,6 +59,9 @@ function toRow(record: LedgerRecord) {
     counterfactual_cost_usd: record.counterfactualCostUsd ?? null,
     route: record.route ?? null,
     security_status: record.securityStatus ?? null,
+    deployment_chain: record.deploymentChain ?? [],
+    upstream_deployment: record.upstreamDeployment ?? null,
+    upstream_attempts: record.upstreamAttempts ?? null,
     policy_version: record.policyVersion,
     duration_ms: record.durationMs,
     started_at: new Date(record.startedAt).toISOString(),

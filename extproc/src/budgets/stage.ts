@@ -93,13 +93,15 @@ export class BudgetStage implements RequestStage {
     budgets: SnapshotBudget[],
     rateLimits: SnapshotRateLimit[],
   ): Promise<Rejection | null> {
-    const request = model === context.request.model ? context.request : { ...context.request, model };
+    // A fallback chain over several models may be answered by its priciest one: reserve for that (routing sets it).
+    const sized = context.annotations.reservationModel ?? model;
+    const request = sized === context.request.model ? context.request : { ...context.request, model: sized };
     const estimate = await this.estimator(context.policy.pricer(subject.orgId)).estimate(request);
     if (!estimate.priced && budgets.length > 0 && !this.options.allowUnpriced) {
       return renderGatewayError(
         context.adapter,
         'budget_unpriced_model',
-        `The model '${model}' has no known price, so its cost cannot be bounded against this key's budgets.`,
+        `The model '${sized}' has no known price, so its cost cannot be bounded against this key's budgets.`,
         'model',
       );
     }

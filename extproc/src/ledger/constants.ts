@@ -20,3 +20,5 @@ export const LEDGER_MAX_BATCH = 500;
 export const LEDGER_MAX_ID_LENGTH = 200;
 export const LEDGER_MAX_TEXT_LENGTH = 512;
 export const LEDGER_MAX_TAGS = 32;
+/** Deployments of a fallback chain a record lists; a longer chain keeps its first ones. */
+export const LEDGER_MAX_CHAIN = 64;

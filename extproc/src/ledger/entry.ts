@@ -2,7 +2,12 @@
 // local spool, so a record is serialised once and replayed byte for byte.
 import { randomUUID } from 'node:crypto';
 import type { RequestRecord } from '../pipeline/request-record.js';
-import { LEDGER_MAX_ID_LENGTH, LEDGER_MAX_TAGS, LEDGER_MAX_TEXT_LENGTH } from './constants.js';
+import {
+  LEDGER_MAX_CHAIN,
+  LEDGER_MAX_ID_LENGTH,
+  LEDGER_MAX_TAGS,
+  LEDGER_MAX_TEXT_LENGTH,
+} from './constants.js';
 
 function clip(value: string, max: number): string;
 function clip(value: string | null, max: number): string | null;
@@ -34,5 +39,11 @@ export function ledgerEntry(record: RequestRecord): string {
     reservedCostUsd: finiteOrNull(record.reservedCostUsd),
     counterfactualCostUsd: finiteOrNull(record.counterfactualCostUsd),
     durationMs: Number.isFinite(record.durationMs) ? Math.max(0, record.durationMs) : 0,
+    deploymentChain: (record.deploymentChain ?? [])
+      .slice(0, LEDGER_MAX_CHAIN)
+      .map((id) => clip(id, LEDGER_MAX_ID_LENGTH)),
+    // Envoy's response header: shortened like any other value that crossed a process boundary.
+    upstreamDeployment: clip(record.upstreamDeployment ?? null, LEDGER_MAX_ID_LENGTH),
+    upstreamAttempts: record.upstreamAttempts ?? null,
   });
 }

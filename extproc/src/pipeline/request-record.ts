@@ -44,6 +44,11 @@ export interface RequestRecord {
   /** What the security scanner found in the request and its response (no matched text): security_events rows. */
   securityFindings: SecurityFindingSummary[];
   durationMs: number;
+  /**
+   * Routed to deployments: their ids (not names, which may be reused), in the order Envoy tries them; absent or
+   * empty when the request went to the provider's default upstream.
+   */
+  deploymentChain?: string[];
   /** Routed to deployments: the id of the one that answered, as Envoy reported it (x-acc-upstream-deployment). */
   upstreamDeployment?: string | null;
   /** Routed to deployments: upstream attempts Envoy made, fallbacks included (x-acc-upstream-attempts). */

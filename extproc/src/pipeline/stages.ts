@@ -75,6 +75,13 @@ export interface RecordAnnotations {
   route: string | null;
   /** Model the routing stage chose, when it differs from the requested one. */
   routedModel: string | null;
+  /**
+   * The deployments the routing stage sent the request to, in the order Envoy tries them (absent: none). Their
+   * models may differ: each attempt is sent its own deployment's model.
+   */
+  deploymentChain?: ReadonlyArray<{ readonly id: string; readonly model: string }>;
+  /** Model the budget reservation is sized on when not the one sent: a mixed chain's priciest. */
+  reservationModel?: string;
   securityStatus: string | null;
   /** Security findings of the request and of its response, in the order they were made. */
   securityFindings: SecurityFindingSummary[];

@@ -306,6 +306,8 @@ export class StreamContext {
       this.deps.onForward(this.buildRecord('gateway_crashed', model, null, reserved, 0));
     }
     const { request, plan: forwardPlan } = context;
+    // A routed model goes first: a mixed-model fallback chain's Envoy filter rewrites it per attempt at offset 0.
+    if (forwardPlan.bodyFields.has('model')) request.body = { model: null, ...request.body };
     for (const [field, value] of forwardPlan.bodyFields) request.body[field] = value;
     const plan = this.adapter.planUpstreamRequest(request);
     this.stripInjectedUsage = plan.stripInjectedUsage;
@@ -531,7 +533,7 @@ export class StreamContext {
     }
     if (streamError && outcome === 'complete') outcome = 'upstream_error_event';
     if (this.unreadable) outcome = this.unreadable;
-    model ??= this.context?.annotations.routedModel ?? this.requestedModel;
+    model ??= this.answeringDeploymentModel() ?? this.context?.annotations.routedModel ?? this.requestedModel;
 
     let costUsd: number | null = null;
     const modelLabel = model ?? 'unknown';
@@ -586,6 +588,7 @@ export class StreamContext {
     costUsd: number | null,
     durationMs: number,
   ): RequestRecord {
+    const chain = this.context?.annotations.deploymentChain;
     return {
       requestId: this.requestId,
       startedAt: this.startedAtEpochMs,
@@ -612,15 +615,25 @@ export class StreamContext {
       securityStatus: this.context?.annotations.securityStatus ?? null,
       securityFindings: this.context?.annotations.securityFindings ?? [],
       durationMs,
+      ...(chain ? { deploymentChain: chain.map((deployment) => deployment.id) } : {}),
       ...(this.upstreamDeployment === null ? {} : { upstreamDeployment: this.upstreamDeployment }),
       ...(this.upstreamAttempts === null ? {} : { upstreamAttempts: this.upstreamAttempts }),
     };
   }
 
+  /** The model of the deployment Envoy reports as having answered (a fallback chain's may differ from the first). */
+  private answeringDeploymentModel(): string | null {
+    const chain = this.context?.annotations.deploymentChain;
+    if (!chain || this.upstreamDeployment === null) return null;
+    return chain.find((deployment) => deployment.id === this.upstreamDeployment)?.model ?? null;
+  }
+
   /** What the requested model would have cost for this usage, when routing served another model. */
   private counterfactualCost(model: string | null, usage: Usage | null): number | null {
     const requested = this.requestedModel;
-    if (!usage || !requested || !this.context?.annotations.routedModel || requested === model) return null;
+    // The model sent on the attempt that answered: a fallback deployment's may differ from the first one's.
+    const sent = this.answeringDeploymentModel() ?? this.context?.annotations.routedModel ?? requested;
+    if (!usage || !requested || sent === requested || requested === model) return null;
     const quote = this.quote(requested, usage);
     return quote?.priced ? quote.costUsd : null;
   }

@@ -8,23 +8,34 @@
 //                   (envoy/src/bootstrap.ts) moves each retry to the next priority not yet tried.
 //
 // Credentials are set per attempt by an upstream header_mutation filter reading the chosen endpoint's metadata, so
-// a retry on the next deployment carries that deployment's key. An aggregate cluster runs its own upstream filters,
-// never its members' (verified on Envoy 1.40), which rules out per-member credential_injector filters and SDS
-// secrets; the keys therefore live in the cluster file, which the writer keeps 0600 in a 0700 directory, and in
+// a retry on the next deployment carries that deployment's key. A chain whose deployments serve different models
+// also gets the deployment's model per attempt (upstream-filters.ts). An aggregate cluster runs its own upstream
+// filters, never its members' (verified on Envoy 1.40), which rules out per-member credential_injector filters and
+// SDS secrets; the keys therefore live in the cluster file, which the writer keeps 0600 in a 0700 directory, and in
 // Envoy's loopback-only admin config dump.
 import type { ProviderId } from '../providers/types.js';
 import type { DeploymentUpstream } from './deployment-upstreams.js';
 import type { SnapshotDeployment } from './types.js';
 import { chainClusterName, deploymentClusterName } from './upstream-clusters.js';
+import {
+  canRewriteModels,
+  METADATA_NAMESPACE,
+  MIXED_MODEL_UPSTREAM_FILTERS,
+  MODEL_METADATA_KEY,
+  UPSTREAM_FILTERS,
+} from './upstream-filters.js';
 
-/** Endpoint metadata namespace the upstream filter and the route's response headers read. */
-export const METADATA_NAMESPACE = 'acc';
+export {
+  ATTEMPT_MODEL_HEADER,
+  canRewriteModels,
+  METADATA_NAMESPACE,
+  RATE_LIMITED_STATUS_HEADER,
+} from './upstream-filters.js';
+
 /** Response header naming the deployment that answered (the last attempt's). */
 export const UPSTREAM_DEPLOYMENT_HEADER = 'x-acc-upstream-deployment';
 /** Response header with the number of upstream attempts Envoy made. */
 export const UPSTREAM_ATTEMPTS_HEADER = 'x-acc-upstream-attempts';
-/** Carries a 429 that was shown to Envoy as 503; envoy/src/bootstrap.ts restores it before the client sees it. */
-export const RATE_LIMITED_STATUS_HEADER = 'x-acc-upstream-status';
 
 const CLUSTER_TYPE = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 const PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -76,57 +87,7 @@ const CIRCUIT_BREAKERS = {
   ],
 };
 
-// Envoy's outlier detection counts 5xx only, and the monitor that can count 429 is not compiled into the pinned 1.40
-// build. A deployment that keeps answering 429 must cool down like one answering 503, so its 429 reaches the router
-// as a 503 (counted, and retried on the next deployment), with the real status in a header that a downstream filter
-// puts back (bootstrap.ts) before extproc or the client see the response. A provider's own header of that name goes.
-const RATE_LIMIT_AS_FAILURE = `function envoy_on_response(handle)
-  local headers = handle:headers()
-  headers:remove("${RATE_LIMITED_STATUS_HEADER}")
-  if headers:get(":status") == "429" then
-    headers:replace(":status", "503")
-    headers:replace("${RATE_LIMITED_STATUS_HEADER}", "429")
-  end
-end
-`;
-
-// The request carries the credential extproc put on it for the request's provider; every attempt replaces it with
-// the credential of the deployment Envoy picked. A metadata key the endpoint lacks renders empty and adds nothing.
-const UPSTREAM_FILTERS = [
-  {
-    name: 'envoy.filters.http.lua',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua',
-      default_source_code: { inline_string: RATE_LIMIT_AS_FAILURE },
-    },
-  },
-  {
-    name: 'envoy.filters.http.header_mutation',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
-      mutations: {
-        request_mutations: [
-          { remove: 'authorization' },
-          { remove: 'x-api-key' },
-          ...['authorization', 'x-api-key'].map((key) => ({
-            append: {
-              header: { key, value: `%UPSTREAM_METADATA(${METADATA_NAMESPACE}:${key})%` },
-              append_action: 'ADD_IF_ABSENT',
-            },
-          })),
-        ],
-      },
-    },
-  },
-  {
-    name: 'envoy.filters.http.upstream_codec',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec',
-    },
-  },
-];
-
-function protocolOptions(alpn: boolean) {
+function protocolOptions(alpn: boolean, filters: readonly unknown[] = UPSTREAM_FILTERS) {
   return {
     [PROTOCOL_OPTIONS_KEY]: {
       '@type': PROTOCOL_OPTIONS_TYPE,
@@ -134,7 +95,7 @@ function protocolOptions(alpn: boolean) {
       ...(alpn
         ? { auto_config: { http_protocol_options: {}, http2_protocol_options: {} } }
         : { explicit_http_config: { http_protocol_options: {} } }),
-      http_filters: UPSTREAM_FILTERS,
+      http_filters: filters,
     },
   };
 }
@@ -197,6 +158,10 @@ function deploymentCluster(
                 filter_metadata: {
                   [METADATA_NAMESPACE]: {
                     deployment: deployment.id,
+                    // Read only by mixed-model chains (MODEL_PER_ATTEMPT); a name it cannot carry is left out.
+                    ...(canRewriteModels([deployment.model])
+                      ? { [MODEL_METADATA_KEY]: deployment.model }
+                      : {}),
                     ...credentialMetadata(deployment.provider, secret),
                   },
                 },
@@ -232,7 +197,12 @@ function deploymentCluster(
   };
 }
 
-function chainCluster(name: string, memberIds: readonly string[], settings: DeploymentClusterSettings) {
+function chainCluster(
+  name: string,
+  memberIds: readonly string[],
+  modelPerAttempt: boolean,
+  settings: DeploymentClusterSettings,
+) {
   return {
     '@type': CLUSTER_TYPE,
     name,
@@ -247,7 +217,10 @@ function chainCluster(name: string, memberIds: readonly string[], settings: Depl
     },
     circuit_breakers: CIRCUIT_BREAKERS,
     // HTTP/1.1 towards every member: each of them speaks it, TLS or not.
-    typed_extension_protocol_options: protocolOptions(false),
+    typed_extension_protocol_options: protocolOptions(
+      false,
+      modelPerAttempt ? MIXED_MODEL_UPSTREAM_FILTERS : UPSTREAM_FILTERS,
+    ),
   };
 }
 
@@ -301,7 +274,7 @@ export function renderDeploymentClusters(
     resources.push(deploymentCluster(deployment, resolved.upstream, resolved.secret, settings));
   }
 
-  const chains = new Map<string, string[]>();
+  const chains = new Map<string, { members: string[]; modelPerAttempt: boolean }>();
   for (const ids of source.chains) {
     if (ids.length < 2) continue;
     const name = chainClusterName(ids);
@@ -315,16 +288,19 @@ export function renderDeploymentClusters(
       }
       warnings.push(`fallback chain ${name} leaves out deployments that cannot be served: ${missing}`);
     }
-    const models = new Set(members.map((id) => byId.get(id)?.model));
-    if (models.size > 1) {
+    const models = new Set(members.map((id) => (byId.get(id) as SnapshotDeployment).model));
+    const modelPerAttempt = models.size > 1 && canRewriteModels(models);
+    if (models.size > 1 && !modelPerAttempt) {
       warnings.push(
-        `fallback chain ${name} mixes models (${[...models].join(', ')}): every attempt sends the first deployment's model`,
+        `fallback chain ${name} mixes models (${[...models].map((m) => JSON.stringify(m)).join(', ')}) with a name ` +
+          `that cannot be rewritten per attempt: every attempt sends the first deployment's model`,
       );
     }
-    chains.set(name, members);
+    chains.set(name, { members, modelPerAttempt });
   }
   for (const name of [...chains.keys()].sort()) {
-    resources.push(chainCluster(name, chains.get(name) as string[], settings));
+    const chain = chains.get(name) as { members: string[]; modelPerAttempt: boolean };
+    resources.push(chainCluster(name, chain.members, chain.modelPerAttempt, settings));
   }
   return { resources, warnings };
 }

@@ -99,8 +99,9 @@ export class RoutingStage implements RequestStage {
 
   private async route(context: RequestContext, routing: CompiledRouting): Promise<Rejection | null> {
     let decision: RouteDecision;
+    let estimatedInputTokens: number;
     try {
-      const estimatedInputTokens = await this.estimator.estimate(context.request);
+      estimatedInputTokens = await this.estimator.estimate(context.request);
       decision = decideRoute(routing, this.attributes(context, estimatedInputTokens));
     } catch (error) {
       // Rules steer cost: a bug of ours must not take traffic down. The request goes out as asked, and loudly.
@@ -111,7 +112,7 @@ export class RoutingStage implements RequestStage {
       this.forwardAsRequested(context, 'failed');
       return null;
     }
-    return this.apply(context, routing, decision);
+    return this.apply(context, routing, decision, estimatedInputTokens);
   }
 
   private attributes(context: RequestContext, estimatedInputTokens: number): RouteAttributes {
@@ -136,6 +137,7 @@ export class RoutingStage implements RequestStage {
     context: RequestContext,
     routing: CompiledRouting,
     decision: RouteDecision,
+    estimatedInputTokens: number,
   ): Rejection | null {
     const { metrics } = this.options;
     for (const evaluation of decision.evaluated) if (evaluation.error) metrics.conditionErrors.inc();
@@ -160,7 +162,12 @@ export class RoutingStage implements RequestStage {
     if (decision.maxTokensCap !== null) capMaxTokens(context, decision.maxTokensCap);
     for (const [name, value] of Object.entries(decision.addHeaders))
       context.plan.setHeaders.push([name, value]);
-    if (chain) this.sendTo(context, chain);
+    if (chain) {
+      this.sendTo(context, chain);
+      if (new Set(chain.deployments.map((d) => d.model)).size > 1) {
+        this.prepareModelPerAttempt(context, routing, chain, model, estimatedInputTokens);
+      }
+    }
     context.plan.responseHeaders.push(
       [ROUTE_HEADER, headerValue(decision.ruleId)],
       [MODEL_HEADER, headerValue(model)],
@@ -194,8 +201,46 @@ export class RoutingStage implements RequestStage {
     return chain;
   }
 
+  /**
+   * A chain whose deployments serve different models: Envoy rewrites the body's model per attempt
+   * (envoy-deployments.ts), which needs `model` as the body's first member: setting the field makes the pipeline
+   * serialise the body that way. The budget reservation must cover whichever deployment answers, so it is sized on
+   * the chain's priciest model for this request (an unpriced one counts as the priciest: its cost has no bound).
+   */
+  private prepareModelPerAttempt(
+    context: RequestContext,
+    routing: CompiledRouting,
+    chain: UpstreamChain,
+    sent: string,
+    estimatedInputTokens: number,
+  ): void {
+    context.plan.bodyFields.set('model', sent);
+    let priciest = sent;
+    let highest: number | null = routing.catalogue.estimateCostUsd(
+      context.provider,
+      sent,
+      estimatedInputTokens,
+      context.request.maxTokens,
+    );
+    for (const { model } of chain.deployments) {
+      if (highest === null) break;
+      const cost = routing.catalogue.estimateCostUsd(
+        context.provider,
+        model,
+        estimatedInputTokens,
+        context.request.maxTokens,
+      );
+      if (cost === null || cost > highest) {
+        priciest = model;
+        highest = cost;
+      }
+    }
+    if (priciest !== sent) context.annotations.reservationModel = priciest;
+  }
+
   private sendTo(context: RequestContext, chain: UpstreamChain): void {
     const primary = chain.deployments[0] as SnapshotDeployment;
+    context.annotations.deploymentChain = chain.deployments.map(({ id, model }) => ({ id, model }));
     context.plan.setHeaders.push([UPSTREAM_CLUSTER_HEADER, chain.cluster]);
     // Envoy picked the route from the client's headers: it must pick again with the cluster header set.
     context.plan.clearRouteCache = true;

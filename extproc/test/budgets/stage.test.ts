@@ -135,6 +135,26 @@ describe('budget stage', () => {
     expect((await send(unrouted, openaiHeaders(), chat())).reply.immediate_response).toBeUndefined();
   });
 
+  it('sizes the reservation on the model routing names for it: the priciest of a mixed fallback chain', async () => {
+    const org = budget({ limitUsd: 1 });
+    const reserved = async (reservationModel: string | null) => {
+      const routing: RequestStage = {
+        name: 'routing',
+        onRequest(context) {
+          if (reservationModel) context.annotations.reservationModel = reservationModel;
+          return null;
+        },
+      };
+      const { open, memory } = gateway(policyWith([org]), { before: [routing] });
+      await send(open, openaiHeaders(), chat({ model: 'gpt-4o-mini', max_completion_tokens: 100 }));
+      return memory.usage(org).reservedNanos;
+    };
+    const sent = await reserved(null);
+    const priciest = await reserved('gpt-4o');
+    // gpt-4o costs 16.7× gpt-4o-mini per token, input and output alike.
+    expect(priciest / sent).toBeCloseTo(50 / 3, 0);
+  });
+
   it('releases on an upstream error, charging only what its answer reports', async () => {
     const org = budget({ limitUsd: 1 });
     const { open, memory, stage } = gateway(policyWith([org]));

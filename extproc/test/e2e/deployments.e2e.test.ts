@@ -1,7 +1,8 @@
 // Routing to deployments through a real Envoy: extproc writes the deployment and fallback-chain clusters for the
 // snapshot in force, Envoy loads them from the watched file, and the routing rules pick them per request. The fake
 // upstreams stand for a healthy provider endpoint, one answering 503, one answering 429 and one that breaks a stream
-// after its first event. The snapshot comes from a tiny long-poll server standing in for the control plane.
+// after its first event. The snapshot comes from a tiny long-poll server standing in for the control plane, which
+// also keeps the ledger entries extproc posts to it.
 
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -28,6 +29,8 @@ const DEPLOYMENT_KEYS = { 'key-a': 'sk-deployment-a-e2e', 'key-b': 'sk-deploymen
 const INTERNAL_TOKEN = 'internal-token-deployments-e2e';
 const ORG = '00000000-0000-4000-8000-00000000d001';
 const MODEL = 'gpt-4o-mini';
+/** The model of the first deployment of the mixed-model chain; the fallback serves MODEL. */
+const PRICIER_MODEL = 'gpt-4o';
 const COOLDOWN_MS = 700;
 const FAILURES_BEFORE_COOLDOWN = 3;
 
@@ -56,6 +59,8 @@ const DEPLOYMENTS = {
   flaky: deployment('d-flaky', 'flaky', 'failing', null),
   breaker: deployment('d-breaker', 'breaker', 'breaker', null),
   limitedAlone: deployment('d-limited-alone', 'limited-alone', 'limited', null),
+  mixedFirst: { ...deployment('d-mixed-first', 'mixed-first', 'failing', 'key-a'), model: PRICIER_MODEL },
+  mixedSecond: deployment('d-mixed-second', 'mixed-second', 'healthy', 'key-b'),
 };
 
 function rule(priority: number, agent: string, deployment: string, fallback?: string[]): SnapshotRoutingRule {
@@ -103,6 +108,7 @@ const SNAPSHOT: PolicySnapshot = {
       rule(4, 'cooldown', 'flaky', ['secondary']),
       rule(5, 'breaker', 'breaker', ['secondary']),
       rule(6, 'ratelimit-only', 'limited-alone'),
+      rule(7, 'mixed', 'mixed-first', ['mixed-second']),
     ],
     deployments: Object.values(DEPLOYMENTS),
     modelOverrides: [],
@@ -111,11 +117,28 @@ const SNAPSHOT: PolicySnapshot = {
 
 const chainOf = (...deployments: SnapshotDeployment[]) => chainClusterName(deployments.map((d) => d.id));
 
+/** The ledger entries extproc posted, as the control plane's internal endpoint would receive them. */
+const ledgerEntries: Record<string, unknown>[] = [];
+
 /** Answers the long-poll with the one snapshot, and accepts what extproc reports back (ledger, key usage). */
 async function startSnapshotServer(): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    req.resume();
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/internal/v1/ledger' && req.headers.authorization === `Bearer ${INTERNAL_TOKEN}`) {
+      const parts: Buffer[] = [];
+      req.on('data', (part: Buffer) => parts.push(part));
+      req.on('end', () => {
+        const batch = JSON.parse(Buffer.concat(parts).toString('utf8')) as {
+          records: Record<string, unknown>[];
+        };
+        ledgerEntries.push(...batch.records);
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ inserted: batch.records.length, rejected: [] }));
+      });
+      return;
+    }
+    req.resume();
     if (req.headers.authorization !== `Bearer ${INTERNAL_TOKEN}`) {
       res.writeHead(401).end();
     } else if (url.pathname === '/internal/v1/policy/snapshot') {
@@ -241,11 +264,12 @@ beforeAll(async () => {
       deploymentClusters: { dir: dynamicDir, maxFallbackRetries: 2 },
     }),
   });
-  const { primary, secondary, flaky } = DEPLOYMENTS;
+  const { primary, secondary, flaky, mixedFirst, mixedSecond } = DEPLOYMENTS;
   await waitForClusters([
     ...Object.values(DEPLOYMENTS).map((d) => deploymentClusterName(d.id)),
     chainOf(primary, secondary),
     chainOf(flaky, secondary),
+    chainOf(mixedFirst, mixedSecond),
   ]);
 }, 120_000);
 
@@ -265,6 +289,7 @@ afterAll(async () => {
 beforeEach(() => {
   for (const upstream of [healthy, failing, limited]) upstream.reset();
   records.length = 0;
+  ledgerEntries.length = 0;
 });
 
 function client(agent: string): OpenAI {
@@ -280,6 +305,17 @@ async function ask(agent: string) {
   return client(agent)
     .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Say hello.' }] })
     .withResponse();
+}
+
+/** The ledger entry of a request, once extproc has posted it (batches go out on the next tick). */
+async function waitForLedgerEntry(requestId: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = ledgerEntries.find((entry) => entry.requestId === requestId);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ledger entry for ${requestId}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Records are written just after the client saw the end of the response. */
@@ -331,13 +367,13 @@ describe('fallback', () => {
     expect(response.headers.get('x-acc-upstream-deployment')).toBe('d-secondary');
     expect(response.headers.get('x-acc-upstream-attempts')).toBe('2');
     const record = await waitForRecord();
-    expect(record).toMatchObject({
-      status: 200,
-      requestedModel: MODEL,
-      route: 'rule-fallback',
+    const routed = {
+      deploymentChain: ['d-primary', 'd-secondary'],
       upstreamDeployment: 'd-secondary',
       upstreamAttempts: 2,
-    });
+    };
+    expect(record).toMatchObject({ status: 200, requestedModel: MODEL, route: 'rule-fallback', ...routed });
+    expect(await waitForLedgerEntry(record.requestId)).toMatchObject({ status: 200, ...routed });
   });
 
   it('a stream falls back before its first byte and arrives whole', async () => {
@@ -430,5 +466,77 @@ describe('cooldown', () => {
     const after = await ask('cooldown');
     expect(after.response.headers.get('x-acc-upstream-attempts')).toBe('2');
     expect(failing.interactions).toHaveLength(FAILURES_BEFORE_COOLDOWN + 1);
+  });
+});
+
+describe('a fallback chain whose deployments serve different models', () => {
+  const mixedChain = {
+    deploymentChain: ['d-mixed-first', 'd-mixed-second'],
+    upstreamDeployment: 'd-mixed-second',
+    upstreamAttempts: 2,
+  };
+
+  /** The fallback got its own model and key, the rest of the body byte for byte as the first attempt had it. */
+  function expectModelPerAttempt(stream: boolean) {
+    expect(failing.interactions).toHaveLength(1);
+    expect(healthy.interactions).toHaveLength(1);
+    const [first, fallback] = [failing.interactions[0], healthy.interactions[0]];
+    expect(first).toMatchObject({ model: PRICIER_MODEL, apiKey: DEPLOYMENT_KEYS['key-a'], stream });
+    expect(fallback).toMatchObject({ model: MODEL, apiKey: DEPLOYMENT_KEYS['key-b'], stream, status: 200 });
+    const firstBody = first?.body.toString('utf8') ?? '';
+    expect(firstBody.startsWith(`{"model":"${PRICIER_MODEL}",`)).toBe(true);
+    expect(fallback?.body.toString('utf8')).toBe(firstBody.replace(PRICIER_MODEL, MODEL));
+    expect(fallback?.headers['content-length']).toBe(String(fallback?.body.length));
+    for (const interaction of [first, fallback]) {
+      expect(interaction?.headers['x-acc-attempt-model']).toBeUndefined();
+    }
+  }
+
+  it('sends each attempt its deployment model: the 503 on the first, the answer from the second', async () => {
+    // The client asks for the cheaper model; the rule sends the first attempt to the pricier deployment.
+    const { data, response } = await ask('mixed');
+    expect(response.status).toBe(200);
+    // The upstream names the dated snapshot of the model it was sent.
+    expect(data.model.startsWith(`${MODEL}-`)).toBe(true);
+    expect(data.choices[0]?.message.content).toBeTruthy();
+    expect(response.headers.get('x-acc-deployment')).toBe('mixed-first,mixed-second');
+    expect(response.headers.get('x-acc-model')).toBe(PRICIER_MODEL);
+    expectModelPerAttempt(false);
+    const record = await waitForRecord();
+    expect(record).toMatchObject({ status: 200, requestedModel: MODEL, model: data.model, ...mixedChain });
+    expect(record.usage?.outputTokens).toBeGreaterThan(0);
+    expect(await waitForLedgerEntry(record.requestId)).toMatchObject({ model: data.model, ...mixedChain });
+  });
+
+  it('does the same for a stream, which falls back before its first byte', async () => {
+    const { data: stream, response } = await client('mixed')
+      .chat.completions.create({
+        model: PRICIER_MODEL,
+        stream: true,
+        messages: [{ role: 'user', content: 'Count.' }],
+      })
+      .withResponse();
+    let text = '';
+    const models = new Set<string>();
+    for await (const chunk of stream) {
+      models.add(chunk.model);
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(models.size).toBe(1);
+    const served = [...models][0] as string;
+    expect(served.startsWith(`${MODEL}-`)).toBe(true);
+    expect(response.headers.get('x-acc-upstream-attempts')).toBe('2');
+    expectModelPerAttempt(true);
+    const record = await waitForRecord();
+    expect(record).toMatchObject({
+      stream: true,
+      outcome: 'complete',
+      requestedModel: PRICIER_MODEL,
+      model: served,
+      ...mixedChain,
+    });
+    expect(record.usage?.outputTokens).toBeGreaterThan(0);
+    expect(await waitForLedgerEntry(record.requestId)).toMatchObject({ model: served, ...mixedChain });
   });
 });

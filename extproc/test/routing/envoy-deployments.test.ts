@@ -14,6 +14,8 @@ import {
   parseUpstreamList,
 } from '../../src/routing/deployment-upstreams.js';
 import {
+  ATTEMPT_MODEL_HEADER,
+  canRewriteModels,
   type DeploymentClusterSettings,
   type DeploymentSource,
   renderDeploymentClusters,
@@ -105,7 +107,11 @@ describe('renderDeploymentClusters', () => {
       trusted_ca: { filename: CA },
       match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'api.openai.com' } }],
     });
-    expect(metadataOf(cluster)).toEqual({ deployment: 'a', authorization: `Bearer ${ORG_OPENAI_KEY}` });
+    expect(metadataOf(cluster)).toEqual({
+      deployment: 'a',
+      model: 'gpt-4o',
+      authorization: `Bearer ${ORG_OPENAI_KEY}`,
+    });
   });
 
   it('uses x-api-key for Anthropic, operator upstreams and named credentials, plain HTTP without TLS', () => {
@@ -119,6 +125,7 @@ describe('renderDeploymentClusters', () => {
     );
     expect(metadataOf(byName(resources, 'acc-dep-claude'))).toEqual({
       deployment: 'claude',
+      model: 'claude-sonnet-4-5',
       'x-api-key': ORG_ANTHROPIC_KEY,
     });
     const local = byName(resources, 'acc-dep-local');
@@ -231,8 +238,68 @@ describe('renderDeploymentClusters', () => {
       expect.stringMatching(/'name-otherorg'.*org-2.*no openai credential/),
       expect.stringMatching(/leaves out deployments that cannot be served: nowhere/),
       expect.stringMatching(/skipped: none of its deployments can be served \(nowhere, nokey\)/),
-      expect.stringMatching(/mixes models \(gpt-4o, gpt-4o-mini\)/),
     ]);
+  });
+
+  it('gives only a chain of different models the per-attempt model filter, fed from endpoint metadata', () => {
+    const { resources, warnings } = renderDeploymentClusters(
+      source(
+        [dep('big'), dep('small', { model: 'gpt-4o-mini' }), dep('twin')],
+        [
+          ['big', 'small'],
+          ['big', 'twin'],
+        ],
+      ),
+      settings,
+    );
+    expect(warnings).toEqual([]);
+    const key = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    const filtersOf = (name: string): Json[] =>
+      byName(resources, name).typed_extension_protocol_options[key].http_filters;
+    const mixed = filtersOf(chainClusterName(['big', 'small']));
+    expect(mixed.map((f) => f.name)).toEqual([
+      'envoy.filters.http.lua',
+      'envoy.filters.http.header_mutation',
+      'acc.model_per_attempt',
+      'envoy.filters.http.upstream_codec',
+    ]);
+    const mutations = mixed[1].typed_config.mutations.request_mutations;
+    expect(mutations).toContainEqual({ remove: ATTEMPT_MODEL_HEADER });
+    expect(mutations).toContainEqual({
+      append: {
+        header: { key: ATTEMPT_MODEL_HEADER, value: '%UPSTREAM_METADATA(acc:model)%' },
+        append_action: 'ADD_IF_ABSENT',
+      },
+    });
+    const lua = mixed[2].typed_config.default_source_code.inline_string;
+    expect(lua).toContain(`headers:remove("${ATTEMPT_MODEL_HEADER}")`);
+    expect(lua).toContain('body:setBytes(PREFIX .. model');
+    // Same model throughout, and single deployments: the body is never buffered for them.
+    expect(filtersOf(chainClusterName(['big', 'twin']))).toEqual(filtersOf('acc-dep-big'));
+    expect(filtersOf('acc-dep-big').map((f) => f.name)).not.toContain('acc.model_per_attempt');
+    expect(metadataOf(byName(resources, 'acc-dep-small')).model).toBe('gpt-4o-mini');
+  });
+
+  it('leaves a chain as it was, with a warning, when a model name cannot be rewritten safely', () => {
+    const odd = 'my "quoted" model';
+    const { resources, warnings } = renderDeploymentClusters(
+      source([dep('plain'), dep('odd', { model: odd })], [['plain', 'odd']]),
+      settings,
+    );
+    expect(warnings).toEqual([
+      expect.stringMatching(/mixes models .* cannot be rewritten per attempt: every attempt sends the first/),
+    ]);
+    const key = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    const chain = byName(resources, chainClusterName(['plain', 'odd']));
+    expect(chain.typed_extension_protocol_options[key].http_filters.map((f: Json) => f.name)).not.toContain(
+      'acc.model_per_attempt',
+    );
+    expect(metadataOf(byName(resources, 'acc-dep-odd')).model).toBeUndefined();
+    expect(canRewriteModels(['gpt-4o', 'ft:gpt-4o-mini:acme:v2:abc123', 'meta-llama/Llama-3-70b'])).toBe(
+      true,
+    );
+    for (const bad of [odd, 'back\\slash', 'with space', '', 'ü'])
+      expect(canRewriteModels([bad])).toBe(false);
   });
 
   it('skips deployments whose upstream needs TLS without a CA bundle, or a prefixed provider default', () => {
@@ -299,7 +366,7 @@ describe('deployment upstreams and credentials', () => {
 });
 
 describe('envoy --mode validate accepts rendered deployment clusters', () => {
-  it('with TLS, plain HTTP, Anthropic and an aggregate chain', async () => {
+  it('with TLS, plain HTTP, Anthropic, an aggregate chain and a mixed-model chain', async () => {
     const bin = await ensureEnvoy();
     const { resources } = renderDeploymentClusters(
       source(
@@ -307,8 +374,12 @@ describe('envoy --mode validate accepts rendered deployment clusters', () => {
           dep('tls'),
           dep('plain', { baseUrlCluster: 'local' }),
           dep('claude', { provider: 'anthropic', model: 'claude-sonnet-4-5' }),
+          dep('mini', { model: 'gpt-4o-mini' }),
         ],
-        [['tls', 'plain']],
+        [
+          ['tls', 'plain'],
+          ['tls', 'mini'],
+        ],
       ),
       settings,
     );

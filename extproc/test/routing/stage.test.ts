@@ -5,7 +5,7 @@ import { adapterFor } from '../../src/providers/index.js';
 import { estimateInputTokens } from '../../src/routing/estimate.js';
 import { RouteInputEstimator } from '../../src/routing/input-estimate.js';
 import { chainClusterName, deploymentClusterName } from '../../src/routing/upstream-clusters.js';
-import { body, handleNow, requestHeaders } from '../support/ext-proc-messages.js';
+import { body, handleNow, requestHeaders, responseHeaders } from '../support/ext-proc-messages.js';
 import { deployment, rule } from './fixtures.js';
 import {
   answer,
@@ -199,6 +199,79 @@ describe('routing stage: deployments', () => {
     expect(gateway.balancer.inFlight(primary.id)).toBe(0);
     expect(await gateway.metric('acc_routing_fallback_skipped_total', '{reason="other_provider"}')).toBe(1);
     expect(await gateway.metric('acc_routing_fallback_skipped_total', '{reason="no_deployment"}')).toBe(1);
+  });
+
+  it('a chain of different models: model first in the body, reserved for the priciest, recorded by deployment', async () => {
+    const mini = deployment('mini', { model: 'gpt-4o-mini' });
+    const big = deployment('big', { model: 'gpt-4o' });
+    const routeRule = rule('true', [
+      { type: 'route', deployment: 'mini' },
+      { type: 'fallback', chain: ['big'] },
+    ]);
+    const reservedFor: Array<string | undefined> = [];
+    const gateway = routingGateway({
+      rules: [routeRule],
+      deployments: [mini, big],
+      later: [
+        {
+          name: 'budgets',
+          onRequest: (context) => {
+            reservedFor.push(context.annotations.reservationModel);
+            return null;
+          },
+        },
+      ],
+    });
+    // The client's own member order, model last: the requested model is kept, but the body is re-serialised.
+    const payload = { messages: [{ role: 'user', content: 'Hi.' }], model: 'gpt-4o-mini' };
+    const { context, reply } = await send(gateway, openaiHeaders(), payload);
+    const bytes = Buffer.from(reply.request_body?.response?.body_mutation?.body as Buffer).toString('utf8');
+    expect(bytes).toBe(JSON.stringify({ model: 'gpt-4o-mini', messages: payload.messages }));
+    expect(reservedFor).toEqual(['gpt-4o']);
+
+    // Every attempt failed; the last one, on `big`, answered without naming a model.
+    await context.handle(
+      responseHeaders({
+        ':status': '503',
+        'content-type': 'application/json',
+        'x-acc-upstream-deployment': big.id,
+        'x-acc-upstream-attempts': '2',
+      }),
+    );
+    await context.handle(body('response_body', JSON.stringify({ error: { message: 'overloaded' } })));
+    context.close();
+    expect(gateway.records[0]).toMatchObject({
+      status: 503,
+      model: 'gpt-4o',
+      deploymentChain: [mini.id, big.id],
+      upstreamDeployment: big.id,
+      upstreamAttempts: 2,
+    });
+  });
+
+  it('a mixed chain with a model without a price reserves for that one: its cost has no bound', async () => {
+    const mini = deployment('mini', { model: 'gpt-4o-mini' });
+    const custom = deployment('custom', { model: 'in-house-model' });
+    const routeRule = rule('true', [
+      { type: 'route', deployment: 'mini' },
+      { type: 'fallback', chain: ['custom'] },
+    ]);
+    const reservedFor: Array<string | undefined> = [];
+    const gateway = routingGateway({
+      rules: [routeRule],
+      deployments: [mini, custom],
+      later: [
+        {
+          name: 'budgets',
+          onRequest: (context) => {
+            reservedFor.push(context.annotations.reservationModel);
+            return null;
+          },
+        },
+      ],
+    });
+    await send(gateway, openaiHeaders(), chat());
+    expect(reservedFor).toEqual(['in-house-model']);
   });
 
   it('refuses a deployment of the other provider with a clear error', async () => {

@@ -42,6 +42,9 @@ interface LedgerRow {
   counterfactual_cost_usd: number | null;
   route: string | null;
   security_status: string | null;
+  deployment_chain: string[];
+  upstream_deployment: string | null;
+  upstream_attempts: number | null;
   policy_version: number;
   duration_ms: number;
 }
@@ -131,6 +134,9 @@ function toRecord(row: LedgerRow): Static<typeof SpendRecord> {
     counterfactualCostUsd: row.counterfactual_cost_usd,
     route: row.route,
     securityStatus: row.security_status,
+    deploymentChain: row.deployment_chain,
+    upstreamDeployment: row.upstream_deployment,
+    upstreamAttempts: row.upstream_attempts,
     policyVersion: row.policy_version,
     durationMs: row.duration_ms,
   };

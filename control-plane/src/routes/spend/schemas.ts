@@ -62,6 +62,14 @@ export const SpendRecord = Type.Object(
     counterfactualCostUsd: NullableUsd,
     route: Nullable(Type.String()),
     securityStatus: Nullable(Type.String()),
+    deploymentChain: Type.Array(Type.String(), {
+      description:
+        'Deployment ids the request was routed to, in the order tried; empty: the provider default',
+    }),
+    upstreamDeployment: Nullable(
+      Type.String({ description: 'Id of the deployment that answered (Envoy reported), else null' }),
+    ),
+    upstreamAttempts: Nullable(Type.Integer({ description: 'Upstream attempts, fallbacks included' })),
     policyVersion: Type.Integer(),
     durationMs: Type.Number(),
   },
