@@ -152,6 +152,11 @@ export async function startExtprocProcess(
       OPENAI_API_KEY: KEYS.openaiProvider,
       ANTHROPIC_API_KEY: KEYS.anthropicProvider,
       ACC_LOG_LEVEL: 'warn',
+      // Fifty clients repeating one prompt is exactly what the runaway-agent detector blocks. The bench measures the
+      // full scan (runaway tracking included) but flags instead of blocking, so every request still reaches upstream.
+      ACC_SECURITY_POLICY: JSON.stringify({
+        actions: { runaway_agent: { low: 'flag', medium: 'flag', high: 'flag', critical: 'flag' } },
+      }),
     },
   });
   // extproc drains its streams on SIGTERM (and only a clean exit writes a --cpu-prof profile): give it time.
