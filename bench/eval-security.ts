@@ -13,12 +13,14 @@
 // - a file without benign rows (tool-abuse.jsonl) borrows the `security-sounding` benign rows of prompts.jsonl
 //   from the default eval folder for its false-positive rate;
 // - per-detector time scans a fresh segment object, so each detector pays its own normalisation; "all detectors"
-//   time scans another fresh segment with every detector in turn, sharing normalisation the way the scanner does.
+//   time scans another fresh segment with every detector in turn, sharing normalisation the way the scanner does;
+//   results kept for resent texts (segment-memo.ts) are forgotten before every timed scan, so each is a first scan.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
+import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
 import type { Detector, DetectorId, ScanInput, ScanSegment } from '../extproc/src/security/types.js';
 import { indirectRequest, isIndirectRow } from './indirect-carriers.js';
 import { syntheticRequest } from './security-synthetic.js';
@@ -155,12 +157,14 @@ function evaluate(rows: Row[], detectors: readonly Detector[]) {
     const hits = new Map<DetectorId, boolean>();
     for (const d of detectors) {
       const input = requestFor(row, index);
+      forgetKeptScanResults();
       const t0 = performance.now();
       const findings = d.scan(input);
       times.get(d.id)?.push(performance.now() - t0);
       hits.set(d.id, findings.length > 0);
     }
     const input = requestFor(row, index);
+    forgetKeptScanResults();
     const t0 = performance.now();
     for (const d of detectors) d.scan(input);
     allTimes.push(performance.now() - t0);
@@ -279,6 +283,8 @@ function syntheticLatency(detectors: readonly Detector[]): LatencyResult[] {
       let best = dt;
       for (let r = 0; r < 2; r++) {
         const copy: ScanInput = { ...input, segments: input.segments.map((s) => ({ ...s })) };
+        // Same texts: without this the copies would get the results kept from the first scan.
+        forgetKeptScanResults();
         const t1 = performance.now();
         for (const d of detectors) d.scan(copy);
         best = Math.min(best, performance.now() - t1);

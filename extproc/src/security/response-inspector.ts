@@ -83,7 +83,7 @@ export class SecurityResponseInspector implements ResponseInspector {
     } catch (error) {
       return this.jsonScanFailed(error);
     } finally {
-      options.metrics.scanSeconds.observe({ phase: 'response' }, (performance.now() - started) / 1000);
+      options.metrics.scanSeconds.observe('response', (performance.now() - started) / 1000);
     }
     const status = this.record(result.decided, statusFor(result.action));
     const threat = worseThreat(options.requestThreat, threatLevel(result.decided));
@@ -217,7 +217,7 @@ class SecurityStreamInspector implements StreamInspector {
         ).body,
       );
     } finally {
-      metrics.scanSeconds.observe({ phase: 'response' }, (performance.now() - started) / 1000);
+      metrics.scanSeconds.observe('response', (performance.now() - started) / 1000);
     }
     if (decided.length === 0) return null;
     const severe = decided.filter((d) => d.action === 'block' || d.action === 'redact');

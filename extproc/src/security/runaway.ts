@@ -1,8 +1,8 @@
 // Runaway agents: one key or agent sending the same request in a loop, or spending far faster than it usually does.
 //
 // Repeats: each request's newest turn (what arrived since the model last spoke: the user's message, tool results,
-// and the calls that produced them) is reduced to a 64-bit SimHash, so a loop whose iterations differ only in
-// timestamps, ids or a counter still lands within a few bits of itself. Per subject, near-identical hashes share a
+// and the calls that produced them) is reduced to a 64-bit SimHash (simhash.ts), so a loop whose iterations differ
+// only in timestamps, ids or a counter still lands within a few bits of itself. Per subject, near-identical hashes share a
 // cluster whose hits are counted in BUCKETS time buckets spanning the window: a sliding count at window/BUCKETS
 // resolution, in fixed memory however large the threshold.
 //
@@ -13,6 +13,7 @@
 // Two trackers share this logic: in memory (one gateway, LRU-capped) here, and Redis (shared by a fleet) in
 // runaway-redis.ts.
 import { fingerprint, maskExcerpt } from './findings.js';
+import { simHash } from './simhash.js';
 import type { Finding, FindingLocation, ScanInput, ScanSegment, Severity } from './types.js';
 
 export interface RequestShape {
@@ -124,93 +125,12 @@ function newestTurn(input: ScanInput): ScanSegment[] {
   return last === undefined ? [] : [last];
 }
 
-function mix(a: number, b: number): number {
-  return Math.imul((a ^ Math.imul(b, 0x9e3779b1)) >>> 0, 0x85ebca6b) >>> 0;
-}
-
-/**
- * SimHash over word unigrams and bigrams, with every digit run read as one `0` so counters, timestamps and ids do
- * not make a loop's iterations look different. FNV-1a with two offset bases gives the two 32-bit halves.
- */
-class SimHasher {
-  readonly votes = new Int32Array(64);
-  private a = 0x811c9dc5;
-  private b = 0x050c5d1f;
-  private inToken = false;
-  private lastWasDigit = false;
-  private prevA = 0;
-  private prevB = 0;
-  private hasPrev = false;
-
-  private addFeature(a: number, b: number): void {
-    for (let bit = 0; bit < 32; bit++) {
-      this.votes[bit] = (this.votes[bit] as number) + (((a >>> bit) & 1) === 1 ? 1 : -1);
-      this.votes[bit + 32] = (this.votes[bit + 32] as number) + (((b >>> bit) & 1) === 1 ? 1 : -1);
-    }
-  }
-
-  private endToken(): void {
-    if (!this.inToken) return;
-    const a = this.a >>> 0;
-    const b = this.b >>> 0;
-    this.addFeature(a, b);
-    if (this.hasPrev) this.addFeature(mix(this.prevA, a), mix(this.prevB, b));
-    this.prevA = a;
-    this.prevB = b;
-    this.hasPrev = true;
-    this.a = 0x811c9dc5;
-    this.b = 0x050c5d1f;
-    this.inToken = false;
-    this.lastWasDigit = false;
-  }
-
-  private feed(c: number): void {
-    this.a = Math.imul(this.a ^ c, 0x01000193);
-    this.b = Math.imul(this.b ^ c, 0x01000193);
-    this.inToken = true;
-  }
-
-  push(text: string, limit: number): void {
-    const end = Math.min(text.length, limit);
-    for (let i = 0; i < end; i++) {
-      let c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        if (!this.lastWasDigit) this.feed(48);
-        this.lastWasDigit = true;
-        continue;
-      }
-      this.lastWasDigit = false;
-      if (c >= 65 && c <= 90) c += 32;
-      if ((c >= 97 && c <= 122) || c >= 128) this.feed(c);
-      else this.endToken();
-    }
-    this.endToken();
-  }
-
-  digest(): [number, number] {
-    let hi = 0;
-    let lo = 0;
-    for (let bit = 0; bit < 32; bit++) {
-      if ((this.votes[bit] as number) > 0) lo |= 1 << bit;
-      if ((this.votes[bit + 32] as number) > 0) hi |= 1 << bit;
-    }
-    return [hi >>> 0, lo >>> 0];
-  }
-}
-
 /** The shape of a request for repeat detection, or null when it has nothing to compare. */
 export function requestShape(input: ScanInput): RequestShape | null {
   const turn = newestTurn(input);
   const first = turn[0];
   if (first === undefined) return null;
-  const hasher = new SimHasher();
-  let budget = MAX_HASHED_CHARS;
-  for (const segment of turn) {
-    if (budget <= 0) break;
-    hasher.push(segment.text, budget);
-    budget -= segment.text.length;
-  }
-  const [hi, lo] = hasher.digest();
+  const [hi, lo] = simHash(turn, MAX_HASHED_CHARS);
   return {
     hi,
     lo,
@@ -242,6 +162,21 @@ export function bucketMs(options: RunawayOptions): number {
   return Math.max(1, Math.floor((options.windowSeconds * 1000) / BUCKETS));
 }
 
+/** Fingerprints of recent loops: a runaway subject reports the same one on every request until it stops. */
+const recentFingerprints = new Map<string, string>();
+const MAX_RECENT_FINGERPRINTS = 1024;
+
+function runawayFingerprint(rule: string, subject: string, shape: RequestShape): string {
+  const key = `${rule}\0${subject}\0${shape.hi}:${shape.lo}`;
+  let id = recentFingerprints.get(key);
+  if (id === undefined) {
+    id = fingerprint('runaway_agent', rule, `${subject}\0${shape.hi}:${shape.lo}`);
+    if (recentFingerprints.size >= MAX_RECENT_FINGERPRINTS) recentFingerprints.clear();
+    recentFingerprints.set(key, id);
+  }
+  return id;
+}
+
 function runawayFinding(
   subject: string,
   shape: RequestShape,
@@ -256,7 +191,7 @@ function runawayFinding(
     severity,
     confidence,
     location: { ...shape.location },
-    fingerprint: fingerprint('runaway_agent', rule, `${subject}\0${shape.hi}:${shape.lo}`),
+    fingerprint: runawayFingerprint(rule, subject, shape),
     reason,
     maskedExcerpt: shape.excerpt,
     redactable: false,

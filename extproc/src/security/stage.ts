@@ -110,7 +110,7 @@ export class SecurityStage implements RequestStage {
   }
 
   private observe(started: number): void {
-    this.deps.metrics.scanSeconds.observe({ phase: 'request' }, (performance.now() - started) / 1000);
+    this.deps.metrics.scanSeconds.observe('request', (performance.now() - started) / 1000);
   }
 
   private conclude(

@@ -8,6 +8,7 @@
 // Spans are exact: the URL, or the personal data item.
 import { findEncodedPayloads } from '../encoded-payloads.js';
 import { findingAt } from '../findings.js';
+import { relocateFinding, SegmentMemo } from '../segment-memo.js';
 import type { Detector, Finding, ScanInput, ScanSegment, Severity } from '../types.js';
 import { findPersonalData, type PersonalDataItem, type PersonalDataKind } from './personal-data.js';
 
@@ -293,6 +294,21 @@ function personalDataFindings(located: readonly Located[], out: Finding[]): void
   }
 }
 
+/** What one segment holds, before personal data is judged across the whole request. */
+interface SegmentScan {
+  urls: Finding[];
+  personal: PersonalDataItem[];
+}
+
+function scanSegment(segment: ScanSegment): SegmentScan {
+  const urls: Finding[] = [];
+  scanUrls(segment, urls);
+  return { urls, personal: findPersonalData(segment.text) };
+}
+
+/** Per-segment results for texts resent turn after turn (system prompt, history, tool results). */
+const MEMO = new SegmentMemo<SegmentScan>();
+
 export const exfiltrationDetector: Detector = {
   id: DETECTOR,
   scan(input: ScanInput): Finding[] {
@@ -300,8 +316,9 @@ export const exfiltrationDetector: Detector = {
     const located: Located[] = [];
     for (const segment of input.segments) {
       if (segment.text.length === 0) continue;
-      scanUrls(segment, findings);
-      for (const item of findPersonalData(segment.text)) located.push({ segment, item });
+      const { urls, personal } = MEMO.get(segment, scanSegment);
+      for (const finding of urls) findings.push(relocateFinding(finding, segment));
+      for (const item of personal) located.push({ segment, item });
     }
     personalDataFindings(located, findings);
     return findings;

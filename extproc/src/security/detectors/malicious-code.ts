@@ -6,6 +6,7 @@
 // contain malicious code") is dropped, and a text with no action verb at all (an explanation) counts less.
 import { findingAt } from '../findings.js';
 import { normaliseSegment } from '../normalise.js';
+import { relocateFinding, SegmentMemo } from '../segment-memo.js';
 import type { Detector, Finding, ScanSegment, Severity } from '../types.js';
 import { isCommandRule, maliciousCodeSignals } from './intent-index.js';
 import { noisyOr, type SignalMatch } from './intent-signals.js';
@@ -153,14 +154,17 @@ function scanSegment(segment: ScanSegment): Finding | null {
   });
 }
 
+/** Verdicts on texts resent turn after turn (system prompt, history, tool results). */
+const MEMO = new SegmentMemo<Finding | null>();
+
 /** Dangerous commands and requests for offensive code: at most one finding per segment. */
 export const maliciousCodeDetector: Detector = {
   id: 'malicious_code',
   scan(input) {
     const findings: Finding[] = [];
     for (const segment of input.segments) {
-      const finding = scanSegment(segment);
-      if (finding !== null) findings.push(finding);
+      const finding = MEMO.get(segment, scanSegment);
+      if (finding !== null) findings.push(relocateFinding(finding, segment));
     }
     return findings;
   },

@@ -4,6 +4,7 @@
 // than the same words typed by the user, and are reported one severity higher: the user did not write them.
 import { findingAt } from '../findings.js';
 import { type Normalised, normaliseSegment } from '../normalise.js';
+import { relocateFinding, SegmentMemo } from '../segment-memo.js';
 import type { Detector, Finding, ScanSegment, Severity } from '../types.js';
 import { INJECTION_COMPACT_RULES } from './injection-rules.js';
 import { injectionSignals } from './intent-index.js';
@@ -181,14 +182,17 @@ function scanSegment(segment: ScanSegment): Finding | null {
   });
 }
 
+/** Verdicts on texts resent turn after turn (system prompt, history, tool results). */
+const MEMO = new SegmentMemo<Finding | null>();
+
 /** Direct and indirect prompt injection and jailbreak attempts: at most one finding per segment. */
 export const promptInjectionDetector: Detector = {
   id: 'prompt_injection',
   scan(input) {
     const findings: Finding[] = [];
     for (const segment of input.segments) {
-      const finding = scanSegment(segment);
-      if (finding !== null) findings.push(finding);
+      const finding = MEMO.get(segment, scanSegment);
+      if (finding !== null) findings.push(relocateFinding(finding, segment));
     }
     return findings;
   },

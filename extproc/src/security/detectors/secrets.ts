@@ -6,6 +6,7 @@
 // characters at least MIN_RUN long (most prose has none), keys and URLs from indexOf anchors (`-----BEGIN`, `://`,
 // `=`, `:`); patterns then run sticky at those positions with bounded repetition.
 import { findingAt } from '../findings.js';
+import { relocateFinding, SegmentMemo } from '../segment-memo.js';
 import type { Detector, Finding, ScanInput, ScanSegment } from '../types.js';
 import { scanAssignments, scanUrlCredentials } from './secret-context.js';
 import { ALNUM as ALNUM_TABLE, type Hit, Hits } from './secret-hits.js';
@@ -265,9 +266,10 @@ function scanPrivateKeys(text: string, hits: Hits): void {
 
 // ---- detector -------------------------------------------------------------------------------------------------------
 
-function scanSegment(segment: ScanSegment, out: Finding[]): void {
+function scanSegment(segment: ScanSegment): Finding[] {
+  const out: Finding[] = [];
   const text = segment.text;
-  if (text.length < 8) return;
+  if (text.length < 8) return out;
   const hits = new Hits();
   for (const pass of [scanTokens, scanPrivateKeys, scanUrlCredentials, scanAssignments]) {
     pass(text, hits);
@@ -285,13 +287,19 @@ function scanSegment(segment: ScanSegment, out: Finding[]): void {
       }),
     );
   }
+  return out;
 }
+
+/** Findings in texts resent turn after turn (system prompt, history, tool results). */
+const MEMO = new SegmentMemo<Finding[]>();
 
 export const secretsDetector: Detector = {
   id: DETECTOR,
   scan(input: ScanInput): Finding[] {
     const findings: Finding[] = [];
-    for (const segment of input.segments) scanSegment(segment, findings);
+    for (const segment of input.segments) {
+      for (const finding of MEMO.get(segment, scanSegment)) findings.push(relocateFinding(finding, segment));
+    }
     return findings;
   },
 };

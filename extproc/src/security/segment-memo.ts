@@ -1,0 +1,142 @@
+// Agents resend their whole conversation on every turn: the system prompt, tool definitions, earlier messages and
+// tool results of one request come back in the next. A detector's verdict on a segment depends only on its text,
+// its kind and its role (where it sits in the request only locates the findings), so what each detector found in a
+// text is kept, bounded, and handed back relocated to where the text sits now. Model output is never kept: each
+// scan of a stream sees a different window.
+//
+// One table serves every detector, so a segment's text is looked up once per request (hashing it is the one cost
+// that grows with its length); the detectors after the first find the entry through the segment object itself.
+import type { Finding, ScanSegment, SegmentKind } from './types.js';
+
+export interface SegmentMemoLimits {
+  /** Distinct texts kept (least recently used evicted). */
+  maxEntries: number;
+  /** Characters of all kept texts together. */
+  maxChars: number;
+  /** Longer texts are scanned every time: one would evict everything else for a single reuse. */
+  maxTextChars: number;
+}
+
+export const DEFAULT_MEMO_LIMITS: Readonly<SegmentMemoLimits> = Object.freeze({
+  maxEntries: 2048,
+  maxChars: 1 << 20,
+  maxTextChars: 64 * 1024,
+});
+
+/** The same text under more kinds or roles than this is computed afresh for the others. */
+const MAX_VARIANTS = 4;
+
+const UNSET: unique symbol = Symbol('unset');
+
+interface Entry {
+  readonly kind: SegmentKind;
+  readonly role: string;
+  /** One slot per SegmentMemo of the table. */
+  readonly values: unknown[];
+}
+
+export class SegmentMemoTable {
+  private readonly byText = new Map<string, Entry[]>();
+  /** The entry a segment object resolved to, with the text it had then (a segment is not expected to change). */
+  private bySegment = new WeakMap<ScanSegment, { text: string; entry: Entry | null }>();
+  private chars = 0;
+  private slots = 0;
+
+  constructor(readonly limits: Readonly<SegmentMemoLimits> = DEFAULT_MEMO_LIMITS) {}
+
+  get size(): number {
+    return this.byText.size;
+  }
+
+  /** Forgets every kept text (the next scan of each is a first scan). */
+  clear(): void {
+    this.byText.clear();
+    this.bySegment = new WeakMap();
+    this.chars = 0;
+  }
+
+  allocateSlot(): number {
+    return this.slots++;
+  }
+
+  /** The entry for the segment's text, kind and role, created when missing; null for what is never kept. */
+  entry(segment: ScanSegment): Entry | null {
+    if (segment.kind === 'response' || segment.text.length > this.limits.maxTextChars) return null;
+    const known = this.bySegment.get(segment);
+    if (known !== undefined && known.text === segment.text) return known.entry;
+    const entry = this.lookup(segment);
+    this.bySegment.set(segment, { text: segment.text, entry });
+    return entry;
+  }
+
+  private lookup(segment: ScanSegment): Entry | null {
+    const { text, kind, role } = segment;
+    const variants = this.byText.get(text);
+    if (variants === undefined) {
+      const created: Entry = { kind, role, values: [] };
+      this.byText.set(text, [created]);
+      this.chars += text.length;
+      this.evict();
+      return created;
+    }
+    // Re-inserting moves the text to the back of the Map's order: the front is the least recently used.
+    this.byText.delete(text);
+    this.byText.set(text, variants);
+    for (const variant of variants) if (variant.kind === kind && variant.role === role) return variant;
+    if (variants.length >= MAX_VARIANTS) return null;
+    const created: Entry = { kind, role, values: [] };
+    variants.push(created);
+    return created;
+  }
+
+  private evict(): void {
+    const { maxEntries, maxChars } = this.limits;
+    while (this.byText.size > maxEntries || this.chars > maxChars) {
+      const oldest = this.byText.keys().next();
+      if (oldest.done) return;
+      this.byText.delete(oldest.value);
+      this.chars -= oldest.value.length;
+    }
+  }
+}
+
+/** Shared by the request detectors. */
+const SHARED_TABLE = new SegmentMemoTable();
+
+/** Makes the next scan of every text a first scan: for measuring what an unseen request costs. */
+export function forgetKeptScanResults(): void {
+  SHARED_TABLE.clear();
+}
+
+/** One detector's kept results, in a table shared with the other detectors. */
+export class SegmentMemo<T> {
+  private readonly slot: number;
+
+  constructor(private readonly table: SegmentMemoTable = SHARED_TABLE) {
+    this.slot = table.allocateSlot();
+  }
+
+  /**
+   * What `compute` returns for `segment`, or what it returned for the same text under the same kind and role. The
+   * value is shared: callers copy before handing any of it on (relocateFinding).
+   */
+  get(segment: ScanSegment, compute: (segment: ScanSegment) => T): T {
+    const entry = this.table.entry(segment);
+    if (entry === null) return compute(segment);
+    const values = entry.values;
+    while (values.length <= this.slot) values.push(UNSET);
+    const kept = values[this.slot];
+    if (kept !== UNSET) return kept as T;
+    const value = compute(segment);
+    values[this.slot] = value;
+    return value;
+  }
+}
+
+/** A copy of `finding` (made in a segment of the same text, kind and role) located in `segment`. */
+export function relocateFinding(finding: Finding, segment: ScanSegment): Finding {
+  return {
+    ...finding,
+    location: { ...finding.location, messageIndex: segment.messageIndex, partIndex: segment.partIndex },
+  };
+}
