@@ -1,6 +1,7 @@
 // Schema pieces and helpers shared by the route folders: ids, timestamps, pagination.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from 'typebox';
+import type { Tx } from '../db/database.js';
 import { AppError } from '../errors.js';
 
 export type RoutePlugin = FastifyPluginAsyncTypebox;
@@ -91,6 +92,34 @@ export function toPage<Row extends { id: string; created_us: string }, Item>(
     nextCursor:
       rows.length > limit && last ? encodeCursor({ createdUs: last.created_us, id: last.id }) : null,
   };
+}
+
+/**
+ * One page of an org's rows of `table` in keyset order: `column = value` for each defined entry of `equal`, and the
+ * parameterless `conditions` (e.g. `revoked_at IS NULL`). Table, columns and conditions are code, never user input.
+ */
+export async function listOrgPage<Row extends { id: string; created_us: string }, Item>(
+  tx: Tx,
+  from: { table: string; columns: string },
+  orgId: string,
+  query: PageQuery,
+  toItem: (row: Row) => Item,
+  equal: Record<string, unknown> = {},
+  conditions: string[] = [],
+): Promise<{ items: Item[]; nextCursor: string | null }> {
+  const params: unknown[] = [orgId];
+  const filters = ['org_id = $1', ...conditions];
+  for (const [column, value] of Object.entries(equal)) {
+    if (value === undefined) continue;
+    params.push(value);
+    filters.push(`${column} = $${params.length}`);
+  }
+  const page = keyset(query, params.length + 1);
+  const { rows } = await tx.query<Row>(
+    `SELECT ${from.columns} FROM ${from.table} WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
+    [...params, ...page.params],
+  );
+  return toPage(rows, query, toItem);
 }
 
 /** `%`/`_` in a user's filter are literal characters, not wildcards. */

@@ -9,7 +9,7 @@ import { newSigningSecret } from '../../alerts/signature.js';
 import { type AuditActor, recordAudit, SYSTEM_ACTOR } from '../../audit/audit.js';
 import type { Tx } from '../../db/database.js';
 import { fail } from '../../errors.js';
-import { CREATED_US_SQL, keyset, toPage } from '../common.js';
+import { CREATED_US_SQL, listOrgPage } from '../common.js';
 import type {
   AlertChannel,
   AlertChannelListQuery,
@@ -65,18 +65,9 @@ function checkUrl(kind: AlertChannelView['kind'], url: string): string {
 }
 
 export async function listAlertChannels(tx: Tx, orgId: string, query: Static<typeof AlertChannelListQuery>) {
-  const params: unknown[] = [orgId];
-  const filters = ['org_id = $1'];
-  if (query.kind !== undefined) {
-    params.push(query.kind);
-    filters.push(`kind = $${params.length}`);
-  }
-  const page = keyset(query, params.length + 1);
-  const { rows } = await tx.query<ChannelRow>(
-    `SELECT ${COLUMNS} FROM alert_channels WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
-    [...params, ...page.params],
-  );
-  return toPage(rows, query, toView);
+  return listOrgPage(tx, { table: 'alert_channels', columns: COLUMNS }, orgId, query, toView, {
+    kind: query.kind,
+  });
 }
 
 export async function getAlertChannel(

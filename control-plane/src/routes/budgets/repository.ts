@@ -7,7 +7,7 @@ import { BUDGET_ROW_COLUMNS, type BudgetRow, toSnapshotBudget } from '../../budg
 import { checkSubject } from '../../budgets/subjects.js';
 import type { Tx } from '../../db/database.js';
 import { fail } from '../../errors.js';
-import { CREATED_US_SQL, keyset, toPage } from '../common.js';
+import { CREATED_US_SQL, listOrgPage } from '../common.js';
 import type { BudgetListQuery, CreateBudgetBody, UpdateBudgetBody } from './schemas.js';
 
 export const DEFAULT_THRESHOLDS = [50, 80, 100];
@@ -46,19 +46,10 @@ function thresholds(values: number[] | undefined): number[] {
 }
 
 export async function listBudgets(tx: Tx, orgId: string, query: Static<typeof BudgetListQuery>) {
-  const params: unknown[] = [orgId];
-  const filters = ['org_id = $1'];
-  for (const [column, value] of Object.entries({ scope: query.scope, subject: query.subject })) {
-    if (value === undefined) continue;
-    params.push(value);
-    filters.push(`${column} = $${params.length}`);
-  }
-  const page = keyset(query, params.length + 1);
-  const { rows } = await tx.query<StoredBudgetRow>(
-    `SELECT ${COLUMNS} FROM budgets WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
-    [...params, ...page.params],
-  );
-  return toPage(rows, query, toConfig);
+  return listOrgPage(tx, { table: 'budgets', columns: COLUMNS }, orgId, query, toConfig, {
+    scope: query.scope,
+    subject: query.subject,
+  });
 }
 
 export async function getBudget(tx: Tx, orgId: string, id: string, lock = false): Promise<BudgetConfig> {

@@ -6,7 +6,7 @@ import type { Tx } from '../../db/database.js';
 import { fail } from '../../errors.js';
 import { lockOrgRouting } from '../../routing/org-routing.js';
 import { loadRoutingRows } from '../../routing/rows.js';
-import { CREATED_US_SQL, keyset, toPage } from '../common.js';
+import { CREATED_US_SQL, listOrgPage } from '../common.js';
 import type {
   CreateDeploymentBody,
   Deployment,
@@ -67,18 +67,9 @@ async function assertUnused(tx: Tx, orgId: string, name: string, change: string)
 }
 
 export async function listDeployments(tx: Tx, orgId: string, query: Static<typeof DeploymentListQuery>) {
-  const params: unknown[] = [orgId];
-  const filters = ['org_id = $1'];
-  if (query.provider !== undefined) {
-    params.push(query.provider);
-    filters.push(`provider = $${params.length}`);
-  }
-  const page = keyset(query, params.length + 1);
-  const { rows } = await tx.query<DeploymentRow>(
-    `SELECT ${COLUMNS} FROM routing_deployments WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
-    [...params, ...page.params],
-  );
-  return toPage(rows, query, toView);
+  return listOrgPage(tx, { table: 'routing_deployments', columns: COLUMNS }, orgId, query, toView, {
+    provider: query.provider,
+  });
 }
 
 export async function getDeployment(

@@ -5,7 +5,7 @@ import { type AuditActor, recordAudit } from '../../audit/audit.js';
 import type { Tx } from '../../db/database.js';
 import { AppError, fail } from '../../errors.js';
 import { mintGatewayKey } from '../../keys/secret-tokens.js';
-import { CREATED_US_SQL, iso, keyset, toPage } from '../common.js';
+import { CREATED_US_SQL, iso, listOrgPage } from '../common.js';
 import { assertInOrg, SYSTEM_ACTOR_ID } from '../references.js';
 import type {
   CreateGatewayKeyBody,
@@ -120,26 +120,21 @@ export async function createGatewayKey(
 }
 
 export async function listGatewayKeys(tx: Tx, orgId: string, query: Static<typeof GatewayKeyListQuery>) {
-  const params: unknown[] = [orgId];
-  const filters = ['org_id = $1'];
-  const equal = {
-    team_id: query.teamId,
-    owner_user_id: query.ownerUserId,
-    owner_service_account_id: query.ownerServiceAccountId,
-  };
-  for (const [column, value] of Object.entries(equal)) {
-    if (value === undefined) continue;
-    params.push(value);
-    filters.push(`${column} = $${params.length}`);
-  }
-  if (query.revoked !== undefined)
-    filters.push(query.revoked ? 'revoked_at IS NOT NULL' : 'revoked_at IS NULL');
-  const page = keyset(query, params.length + 1);
-  const { rows } = await tx.query<KeyRow>(
-    `SELECT ${COLUMNS} FROM gateway_keys WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
-    [...params, ...page.params],
+  const revoked =
+    query.revoked === undefined ? [] : [query.revoked ? 'revoked_at IS NOT NULL' : 'revoked_at IS NULL'];
+  return listOrgPage(
+    tx,
+    { table: 'gateway_keys', columns: COLUMNS },
+    orgId,
+    query,
+    toView,
+    {
+      team_id: query.teamId,
+      owner_user_id: query.ownerUserId,
+      owner_service_account_id: query.ownerServiceAccountId,
+    },
+    revoked,
   );
-  return toPage(rows, query, toView);
 }
 
 export async function getGatewayKey(

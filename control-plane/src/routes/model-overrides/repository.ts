@@ -4,7 +4,7 @@ import type { Static } from 'typebox';
 import { type AuditActor, recordAudit } from '../../audit/audit.js';
 import type { Tx } from '../../db/database.js';
 import { fail } from '../../errors.js';
-import { CREATED_US_SQL, keyset, toPage } from '../common.js';
+import { CREATED_US_SQL, listOrgPage } from '../common.js';
 import type {
   CreateModelOverrideBody,
   ModelOverride,
@@ -69,22 +69,10 @@ export async function listModelOverrides(
   orgId: string,
   query: Static<typeof ModelOverrideListQuery>,
 ) {
-  const params: unknown[] = [orgId];
-  const filters = ['org_id = $1'];
-  if (query.provider !== undefined) {
-    params.push(query.provider);
-    filters.push(`provider = $${params.length}`);
-  }
-  if (query.model !== undefined) {
-    params.push(query.model);
-    filters.push(`model = $${params.length}`);
-  }
-  const page = keyset(query, params.length + 1);
-  const { rows } = await tx.query<OverrideRow>(
-    `SELECT ${COLUMNS} FROM model_overrides WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
-    [...params, ...page.params],
-  );
-  return toPage(rows, query, toView);
+  return listOrgPage(tx, { table: 'model_overrides', columns: COLUMNS }, orgId, query, toView, {
+    provider: query.provider,
+    model: query.model,
+  });
 }
 
 export async function getModelOverride(

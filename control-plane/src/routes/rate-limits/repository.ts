@@ -5,7 +5,7 @@ import { type AuditActor, recordAudit } from '../../audit/audit.js';
 import { checkSubject } from '../../budgets/subjects.js';
 import type { Tx } from '../../db/database.js';
 import { fail } from '../../errors.js';
-import { CREATED_US_SQL, keyset, toPage } from '../common.js';
+import { CREATED_US_SQL, listOrgPage } from '../common.js';
 import type { CreateRateLimitBody, RateLimit, RateLimitListQuery, UpdateRateLimitBody } from './schemas.js';
 
 export type RateLimitView = Static<typeof RateLimit>;
@@ -45,19 +45,10 @@ function assertSomeRate(requestsPerMinute: number | null, tokensPerMinute: numbe
 }
 
 export async function listRateLimits(tx: Tx, orgId: string, query: Static<typeof RateLimitListQuery>) {
-  const params: unknown[] = [orgId];
-  const filters = ['org_id = $1'];
-  for (const [column, value] of Object.entries({ scope: query.scope, subject: query.subject })) {
-    if (value === undefined) continue;
-    params.push(value);
-    filters.push(`${column} = $${params.length}`);
-  }
-  const page = keyset(query, params.length + 1);
-  const { rows } = await tx.query<RateLimitRow>(
-    `SELECT ${COLUMNS} FROM rate_limits WHERE ${[page.where, ...filters].join(' AND ')} ${page.tail}`,
-    [...params, ...page.params],
-  );
-  return toPage(rows, query, toView);
+  return listOrgPage(tx, { table: 'rate_limits', columns: COLUMNS }, orgId, query, toView, {
+    scope: query.scope,
+    subject: query.subject,
+  });
 }
 
 export async function getRateLimit(tx: Tx, orgId: string, id: string, lock = false): Promise<RateLimitView> {
