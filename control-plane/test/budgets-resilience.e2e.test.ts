@@ -12,12 +12,12 @@ import { createPricer } from '../../extproc/src/pricing/pricing.js';
 import { openaiAdapter } from '../../extproc/src/providers/index.js';
 import { TcpProxy } from '../../extproc/test/budgets/tcp-proxy.js';
 import {
-  type BudgetStack,
   type Gateway,
+  type GatewayStack,
   keyWithBudget,
-  startBudgetStack,
+  startGatewayStack,
   until,
-} from './support/budget-stack.js';
+} from './support/gateway-stack.js';
 
 const REDIS_DB = 13;
 const chat = {
@@ -26,14 +26,14 @@ const chat = {
   max_tokens: 40,
 };
 
-let stack: BudgetStack;
+let stack: GatewayStack;
 let reservedNanos: number;
 
 beforeAll(async () => {
   const estimate = await new CostEstimator(createPricer()).estimate(openaiAdapter.parseRequest(chat));
   if (!estimate.priced) throw new Error('gpt-4o-mini has no price');
   reservedNanos = estimate.costNanos;
-  stack = await startBudgetStack(REDIS_DB, {
+  stack = await startGatewayStack(REDIS_DB, {
     'x-fake-prompt-tokens': String(estimate.inputTokens),
     'x-fake-pieces': String(chat.max_tokens),
   });
@@ -149,13 +149,13 @@ describe('budget windows and Redis outages', () => {
 });
 
 describe('without Redis (one extproc, counters in memory)', () => {
-  let memoryStack: BudgetStack | undefined;
+  let memoryStack: GatewayStack | undefined;
   afterAll(async () => {
     await memoryStack?.close();
   });
 
   it('a restarted extproc seeds its counters from the ledger, so the window keeps its spend', async () => {
-    memoryStack = await startBudgetStack(null, {
+    memoryStack = await startGatewayStack(null, {
       'x-fake-prompt-tokens': '10',
       'x-fake-pieces': String(chat.max_tokens),
     });

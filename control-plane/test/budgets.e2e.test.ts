@@ -9,12 +9,12 @@ import { type SnapshotBudget, usdToNanos } from '../../extproc/src/budgets/types
 import { createPricer } from '../../extproc/src/pricing/pricing.js';
 import { openaiAdapter } from '../../extproc/src/providers/index.js';
 import {
-  type BudgetStack,
   type Gateway,
+  type GatewayStack,
   keyWithBudget,
-  startBudgetStack,
+  startGatewayStack,
   until,
-} from './support/budget-stack.js';
+} from './support/gateway-stack.js';
 
 const REDIS_DB = 12;
 const MAX_TOKENS = 50;
@@ -24,7 +24,7 @@ const chat = {
   max_tokens: MAX_TOKENS,
 };
 
-let stack: BudgetStack;
+let stack: GatewayStack;
 let reservedNanos: number;
 
 beforeAll(async () => {
@@ -33,7 +33,7 @@ beforeAll(async () => {
   reservedNanos = estimate.costNanos;
   // The upstream bills exactly the estimated prompt and the whole output cap: every admitted request costs what it
   // reserved, so freed headroom never lets an 11th request in and "at most 10" is exact.
-  stack = await startBudgetStack(REDIS_DB, {
+  stack = await startGatewayStack(REDIS_DB, {
     'x-fake-prompt-tokens': String(estimate.inputTokens),
     'x-fake-pieces': String(MAX_TOKENS),
   });

@@ -3,67 +3,33 @@
 // dry run (POST /routing/test) are checked against what the live request did.
 /// <reference path="./support/provided.d.ts" />
 
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { renderBootstrap } from '../../envoy/src/bootstrap.js';
-import { ensureEnvoy } from '../../envoy/src/install.js';
-import { freePort, type RunningEnvoy, startEnvoy } from '../../envoy/src/process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestRecord } from '../../extproc/src/index.js';
+import type { FakeUpstream } from '../../extproc/test/support/fake-upstream.js';
 import {
-  loadExtprocConfig,
-  type RequestRecord,
-  type RunningExtproc,
-  startExtproc,
-} from '../../extproc/src/index.js';
-import { type FakeUpstream, startFakeUpstream } from '../../extproc/test/support/fake-upstream.js';
-import { loadConfig } from '../src/config.js';
-import { type RunningServer, startServer } from '../src/server.js';
-import { createDatabase } from './support/services.js';
+  type Api,
+  type Gateway,
+  type GatewayStack,
+  startGatewayStack,
+  until,
+} from './support/gateway-stack.js';
 
-const MASTER_KEY = randomBytes(32).toString('hex');
-const INTERNAL_TOKEN = randomBytes(24).toString('hex');
-const ADMIN_TOKEN = `accp_${randomBytes(24).toString('hex')}`;
 // A Redis database no other test file uses: the snapshot key has a fixed name.
 const REDIS_DB = 9;
 
 type Json = Record<string, unknown>;
 
-let controlPlane: RunningServer;
-let extproc: RunningExtproc;
-let envoy: RunningEnvoy;
+let stack: GatewayStack;
+let gateway: Gateway;
+let api: Api;
 let upstream: FakeUpstream;
-let cpUrl: string;
-const records: RequestRecord[] = [];
+let records: RequestRecord[];
 let openai: OpenAI;
 let anthropic: Anthropic;
 let keyId: string;
 const rules: Record<string, string> = {};
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const response = await fetch(`${cpUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : {} };
-}
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('condition not met');
-}
 
 async function createRule(body: Json): Promise<string> {
   const created = await api('POST', '/rules', body);
@@ -73,20 +39,9 @@ async function createRule(body: Json): Promise<string> {
 
 /** Waits until extproc runs a snapshot that carries `ruleId`. */
 async function waitForRule(ruleId: string): Promise<void> {
-  let version = 0;
-  await until(async () => {
-    const response = await fetch(`${cpUrl}/internal/v1/policy/snapshot?after=0&waitMs=0`, {
-      headers: { authorization: `Bearer ${INTERNAL_TOKEN}` },
-    });
-    if (response.status !== 200) return false;
-    const snapshot = (await response.json()) as { version: number; routing?: { rules: { id: string }[] } };
-    version = snapshot.version;
-    return (snapshot.routing?.rules ?? []).some((rule) => rule.id === ruleId);
-  });
-  await until(async () => {
-    const ready = await fetch(`http://127.0.0.1:${extproc.metricsPort}/readyz`);
-    return (((await ready.json()) as { policyVersion?: number }).policyVersion ?? 0) >= version;
-  });
+  await stack.waitForSnapshot((snapshot) =>
+    (snapshot.routing?.rules ?? []).some((rule) => rule.id === ruleId),
+  );
 }
 
 async function recordOf(requestId: string | null): Promise<RequestRecord> {
@@ -104,58 +59,16 @@ const shortChat = {
 };
 
 beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  const redisUrl = `${inject('REDIS_URL')}/${REDIS_DB}`;
-  const cpPort = await freePort();
-  cpUrl = `http://127.0.0.1:${cpPort}`;
-  controlPlane = await startServer(
-    loadConfig({
-      DATABASE_URL: await createDatabase(inject('DATABASE_ADMIN_URL')),
-      REDIS_URL: redisUrl,
-      ACC_MASTER_KEY: MASTER_KEY,
-      ACC_INTERNAL_TOKEN: INTERNAL_TOKEN,
-      ACC_ADMIN_EMAIL: 'admin@example.com',
-      ACC_ADMIN_PASSWORD: 'correct horse battery staple',
-      ACC_ADMIN_TOKEN: ADMIN_TOKEN,
-      ACC_CP_PORT: String(cpPort),
-      ACC_LOG_LEVEL: 'silent',
-    }),
-    { logger: false },
-  );
-  const grpcPort = await freePort();
-  extproc = await startExtproc(
-    loadExtprocConfig({
-      ACC_EXTPROC_PORT: String(grpcPort),
-      ACC_METRICS_PORT: '0',
-      OPENAI_API_KEY: 'sk-provider-openai',
-      ANTHROPIC_API_KEY: 'sk-ant-provider',
-      ACC_MASTER_KEY: MASTER_KEY,
-      ACC_LEDGER_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'acc-routing-spool-')),
-      REDIS_URL: redisUrl,
-    }),
-    { logger: pino({ level: 'silent' }), defaultMetrics: false, onRecord: (record) => records.push(record) },
-  );
-  envoy = await startEnvoy({
-    binPath: await ensureEnvoy(),
-    bootstrap: renderBootstrap({
-      listen: { host: '127.0.0.1', port: await freePort() },
-      admin: { host: '127.0.0.1', port: await freePort() },
-      extproc: {
-        host: '127.0.0.1',
-        port: grpcPort,
-        failureModeAllow: false,
-        messageTimeoutMs: 5000,
-        maxMessageTimeoutMs: 10_000,
-      },
-      upstreams: { openai: upstream.url, anthropic: upstream.url },
-    }),
-  });
+  stack = await startGatewayStack(REDIS_DB);
+  gateway = await stack.startGateway({ env: { ACC_SECURITY_ENABLED: 'true' } });
+  ({ api, upstream } = stack);
+  records = gateway.records;
 
   const team = await api('POST', '/teams', { name: 'research' });
   const key = await api('POST', '/keys', { name: 'research-agent', teamId: team.json.id });
   keyId = key.json.id as string;
-  openai = new OpenAI({ apiKey: key.json.key as string, baseURL: `${envoy.listenUrl}/v1`, maxRetries: 0 });
-  anthropic = new Anthropic({ apiKey: key.json.key as string, baseURL: envoy.listenUrl, maxRetries: 0 });
+  openai = new OpenAI({ apiKey: key.json.key as string, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+  anthropic = new Anthropic({ apiKey: key.json.key as string, baseURL: gateway.url, maxRetries: 0 });
 
   rules.cap = await createRule({
     name: 'Cap tagged requests',
@@ -185,10 +98,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await envoy?.stop();
-  await extproc?.stop(100);
-  await controlPlane?.close();
-  await upstream?.close();
+  await stack?.close();
 });
 
 describe('routing rules on live traffic through Envoy', () => {
@@ -268,7 +178,7 @@ describe('routing rules on live traffic through Envoy', () => {
   it('caps max tokens on the way upstream', async () => {
     const capped = new OpenAI({
       apiKey: openai.apiKey,
-      baseURL: `${envoy.listenUrl}/v1`,
+      baseURL: `${gateway.url}/v1`,
       maxRetries: 0,
       defaultHeaders: { 'x-acc-tags': 'capped' },
     });
@@ -283,7 +193,7 @@ describe('routing rules on live traffic through Envoy', () => {
     const seen = upstream.interactions.length;
     const openaiError = await new OpenAI({
       apiKey: openai.apiKey,
-      baseURL: `${envoy.listenUrl}/v1`,
+      baseURL: `${gateway.url}/v1`,
       ...batch,
     }).chat.completions
       .create(shortChat)
@@ -300,7 +210,7 @@ describe('routing rules on live traffic through Envoy', () => {
 
     const anthropicError = await new Anthropic({
       apiKey: openai.apiKey,
-      baseURL: envoy.listenUrl,
+      baseURL: gateway.url,
       ...batch,
     }).messages
       .create({ model: 'claude-opus-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
@@ -330,7 +240,7 @@ describe('routing rules on live traffic through Envoy', () => {
     for (const { request, tags } of cases) {
       const client = new OpenAI({
         apiKey: openai.apiKey,
-        baseURL: `${envoy.listenUrl}/v1`,
+        baseURL: `${gateway.url}/v1`,
         maxRetries: 0,
         ...(tags.length > 0 ? { defaultHeaders: { 'x-acc-tags': tags.join(',') } } : {}),
       });

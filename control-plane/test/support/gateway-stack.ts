@@ -1,6 +1,6 @@
-// The whole product for the budget end-to-end suites: control plane (real PostgreSQL + Redis, which publishes the
+// The whole product for the end-to-end suites: control plane (real PostgreSQL + Redis, which publishes the
 // snapshot and writes the ledger), a fake upstream, and any number of gateways (extproc + real Envoy) sharing
-// that Redis. Budgets and keys are created through the API, as an operator would.
+// that Redis. Keys, budgets and rules are created through the API, as an operator would.
 /// <reference path="./provided.d.ts" />
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -41,20 +41,29 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  /** Extra extproc environment (ACC_BUDGET_FAILURE_MODE, …). */
+  /** Extra extproc environment (ACC_BUDGET_FAILURE_MODE, …); the security scanner is off unless this enables it. */
   env?: Record<string, string>;
   /** Where extproc reaches Redis, when not directly (e.g. through a proxy the test cuts). */
   redisUrl?: string;
   budgetClock?: () => number;
 }
 
-export interface BudgetStack {
+/** A published snapshot, as far as the suites look into it. */
+export interface SnapshotView {
+  version: number;
+  budgets?: { id: string }[];
+  routing?: { rules: { id: string }[] };
+}
+
+export interface GatewayStack {
   api: Api;
   /** A direct client on the stack's Redis database, to read budget counters (the Redis stack only). */
   redis: Redis;
   upstream: FakeUpstream;
   startGateway(options?: GatewayOptions): Promise<Gateway>;
-  /** Waits until every started gateway applies a snapshot containing `budgetId`. */
+  /** Waits until the control plane publishes a snapshot that `contains` says yes to, and every gateway applies it. */
+  waitForSnapshot(contains: (snapshot: SnapshotView) => boolean): Promise<void>;
+  /** waitForSnapshot for a snapshot carrying budget `budgetId`. */
   waitForBudget(budgetId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,10 +80,10 @@ export async function until(check: () => Promise<boolean>, attempts = 400, pause
  * `redisDb` must be a database no other test file uses (the snapshot key has a fixed name); null runs without Redis:
  * extproc long-polls the control plane, posts its ledger there and counts budgets in memory.
  */
-export async function startBudgetStack(
+export async function startGatewayStack(
   redisDb: number | null,
-  upstreamDefaults: Record<string, string>,
-): Promise<BudgetStack> {
+  upstreamDefaults: Record<string, string> = {},
+): Promise<GatewayStack> {
   const redisUrl = redisDb === null ? null : `${inject('REDIS_URL')}/${redisDb}`;
   const redis = redisUrl === null ? null : new Redis(redisUrl);
   await redis?.flushdb();
@@ -168,16 +177,16 @@ export async function startBudgetStack(
     return gateway;
   }
 
-  async function waitForBudget(budgetId: string): Promise<void> {
+  async function waitForSnapshot(contains: (snapshot: SnapshotView) => boolean): Promise<void> {
     let version = 0;
     await until(async () => {
       const response = await fetch(`${cpUrl}/internal/v1/policy/snapshot?after=0&waitMs=0`, {
         headers: { authorization: `Bearer ${INTERNAL_TOKEN}` },
       });
       if (response.status !== 200) return false;
-      const snapshot = (await response.json()) as { version: number; budgets?: { id: string }[] };
+      const snapshot = (await response.json()) as SnapshotView;
       version = snapshot.version;
-      return (snapshot.budgets ?? []).some((budget) => budget.id === budgetId);
+      return contains(snapshot);
     });
     for (const gateway of gateways) {
       await until(async () => {
@@ -188,7 +197,10 @@ export async function startBudgetStack(
     }
   }
 
-  const stack: BudgetStack = {
+  const waitForBudget = (budgetId: string) =>
+    waitForSnapshot((snapshot) => (snapshot.budgets ?? []).some((budget) => budget.id === budgetId));
+
+  const stack: GatewayStack = {
     api,
     get redis(): Redis {
       if (redis === null) throw new Error('this stack runs without Redis');
@@ -196,6 +208,7 @@ export async function startBudgetStack(
     },
     upstream,
     startGateway,
+    waitForSnapshot,
     waitForBudget,
     async close() {
       for (const gateway of [...gateways]) await gateway.close();
