@@ -1,47 +1,16 @@
 // ClawShield through the whole product: a security policy saved in the control plane reaches extproc in the next
 // snapshot and changes what Envoy lets through, and the findings come back as security events via the ledger.
 /// <reference path="./support/provided.d.ts" />
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { renderBootstrap } from '../../envoy/src/bootstrap.js';
-import { ensureEnvoy } from '../../envoy/src/install.js';
-import { freePort, type RunningEnvoy, startEnvoy } from '../../envoy/src/process.js';
-import { loadExtprocConfig, type RunningExtproc, startExtproc } from '../../extproc/src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeOpenAiKey } from '../../extproc/test/security/support.js';
-import { type FakeUpstream, startFakeUpstream } from '../../extproc/test/support/fake-upstream.js';
-import { loadConfig } from '../src/config.js';
-import { type RunningServer, startServer } from '../src/server.js';
-import { createDatabase } from './support/services.js';
+import type { FakeUpstream } from '../../extproc/test/support/fake-upstream.js';
+import { type Api, type GatewayStack, startGatewayStack } from './support/gateway-stack.js';
 
-const MASTER_KEY = randomBytes(32).toString('hex');
-const INTERNAL_TOKEN = randomBytes(24).toString('hex');
-const ADMIN_TOKEN = `accp_${randomBytes(24).toString('hex')}`;
-
-let controlPlane: RunningServer;
-let extproc: RunningExtproc;
-let envoy: RunningEnvoy;
+let stack: GatewayStack;
+let api: Api;
 let upstream: FakeUpstream;
-let spoolDir: string;
-let cpUrl: string;
 let gatewayUrl: string;
-
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${cpUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : {} };
-}
 
 /** Waits for a condition that depends on propagation (snapshot publication, ledger delivery). */
 async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -53,60 +22,14 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Pr
 }
 
 beforeAll(async () => {
-  upstream = await startFakeUpstream({ openaiApiKeys: ['sk-env-default'] });
-  const cpPort = await freePort();
-  cpUrl = `http://127.0.0.1:${cpPort}`;
-  controlPlane = await startServer(
-    loadConfig({
-      DATABASE_URL: await createDatabase(inject('DATABASE_ADMIN_URL')),
-      ACC_MASTER_KEY: MASTER_KEY,
-      ACC_INTERNAL_TOKEN: INTERNAL_TOKEN,
-      ACC_ADMIN_EMAIL: 'admin@example.com',
-      ACC_ADMIN_PASSWORD: 'correct horse battery staple',
-      ACC_ADMIN_TOKEN: ADMIN_TOKEN,
-      ACC_CP_PORT: String(cpPort),
-      ACC_LOG_LEVEL: 'silent',
-    }),
-    { logger: false },
-  );
-  spoolDir = await mkdtemp(join(tmpdir(), 'acc-security-e2e-'));
-  const grpcPort = await freePort();
-  extproc = await startExtproc(
-    loadExtprocConfig({
-      ACC_EXTPROC_PORT: String(grpcPort),
-      ACC_METRICS_PORT: '0',
-      OPENAI_API_KEY: 'sk-env-default',
-      ACC_MASTER_KEY: MASTER_KEY,
-      ACC_CONTROL_PLANE_URL: cpUrl,
-      ACC_INTERNAL_TOKEN: INTERNAL_TOKEN,
-      ACC_LEDGER_SPOOL_DIR: spoolDir,
-    }),
-    { logger: pino({ level: 'silent' }), defaultMetrics: false },
-  );
-  envoy = await startEnvoy({
-    binPath: await ensureEnvoy(),
-    bootstrap: renderBootstrap({
-      listen: { host: '127.0.0.1', port: await freePort() },
-      admin: { host: '127.0.0.1', port: await freePort() },
-      extproc: {
-        host: '127.0.0.1',
-        port: grpcPort,
-        failureModeAllow: false,
-        messageTimeoutMs: 2000,
-        maxMessageTimeoutMs: 5000,
-      },
-      upstreams: { openai: upstream.url, anthropic: upstream.url },
-    }),
-  });
-  gatewayUrl = envoy.listenUrl;
+  // No Redis: extproc long-polls the control plane and posts its ledger (with the findings) there.
+  stack = await startGatewayStack(null);
+  ({ api, upstream } = stack);
+  gatewayUrl = (await stack.startGateway({ env: { ACC_SECURITY_ENABLED: 'true' } })).url;
 }, 120_000);
 
 afterAll(async () => {
-  await envoy?.stop();
-  await extproc?.stop(100);
-  await controlPlane?.close();
-  await upstream?.close();
-  if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe('security policy from the control plane', () => {
@@ -138,7 +61,8 @@ describe('security policy from the control plane', () => {
 
     const saved = await api('PUT', '/security/policy', { actions: { secrets: { critical: 'block' } } });
     expect(saved.status).toBe(200);
-    expect(saved.json.effective.actions.secrets.critical).toBe('block');
+    const effective = saved.json.effective as { actions: Record<string, Record<string, string>> };
+    expect(effective.actions.secrets?.critical).toBe('block');
     const forwardedBefore = upstream.interactions.length;
     let blocked: InstanceType<typeof OpenAI.PermissionDeniedError> | null = null;
     await eventually(async () => {
