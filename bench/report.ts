@@ -1,5 +1,6 @@
 // Turns the raw runs into medians, differences and target verdicts, as text for people and JSON for machines.
 import type { Environment, Params } from './config.js';
+import type { PhaseShare } from './extproc-phases.js';
 import type { LoadResult } from './load.js';
 import { SCENARIOS, type ScenarioName, SETUP_LABELS, type Setup } from './scenarios.js';
 import { type Dist, median, medianDist } from './stats.js';
@@ -20,6 +21,8 @@ export interface RunRecord {
   machineCores: number;
   /** Of those, cores used by processes that are not part of the bench (noise from neighbours). */
   otherCores: number;
+  /** Full setup only: ext_proc messages and extproc handler time per request, by phase. */
+  extprocPhases?: Record<string, PhaseShare>;
 }
 
 export interface BenchReport extends Environment {
@@ -47,6 +50,8 @@ interface Aggregate {
   machineCores: number;
   /** Worst run, not the median: one noisy run is enough to distrust a comparison. */
   maxOtherCores: number;
+  /** Medians over runs, per phase (full setup only). */
+  extprocPhases: Record<string, PhaseShare>;
 }
 
 interface ModeSummary {
@@ -80,7 +85,21 @@ function aggregate(runs: RunRecord[]): Aggregate {
     ) as Record<ProcName, number>,
     machineCores: median(runs.map((r) => r.machineCores)),
     maxOtherCores: Math.max(...runs.map((r) => r.otherCores)),
+    extprocPhases: medianPhases(runs),
   };
+}
+
+function medianPhases(runs: RunRecord[]): Record<string, PhaseShare> {
+  const phases = new Set(runs.flatMap((r) => Object.keys(r.extprocPhases ?? {})));
+  const out: Record<string, PhaseShare> = {};
+  for (const phase of phases) {
+    const shares = runs.map((r) => r.extprocPhases?.[phase] ?? { messages: 0, handlerUs: 0 });
+    out[phase] = {
+      messages: median(shares.map((x) => x.messages)),
+      handlerUs: median(shares.map((x) => x.handlerUs)),
+    };
+  }
+  return out;
 }
 
 function modeSummary(runs: RunRecord[], scenario: ScenarioName, mode: Mode): ModeSummary | null {
@@ -191,6 +210,21 @@ function cpuTable(s: ModeSummary, cpus: number): string[] {
   return out;
 }
 
+/** Messages and handler time per request by phase: the added latency beyond handler time is transport. */
+function phaseLine(label: string, phases: Record<string, PhaseShare>): string[] {
+  const entries = Object.entries(phases);
+  if (entries.length === 0) return [];
+  const parts = entries.map(
+    ([phase, x]) => `${phase} ${x.messages.toFixed(2)}× ${x.handlerUs.toFixed(0)} µs`,
+  );
+  const messages = entries.reduce((s, [, x]) => s + x.messages, 0);
+  const handler = entries.reduce((s, [, x]) => s + x.handlerUs, 0);
+  return [
+    `  extproc per request, ${label}: ${messages.toFixed(2)} ext_proc messages, ${handler.toFixed(0)} µs in handlers`,
+    `    (${parts.join(' · ')})`,
+  ];
+}
+
 function header(report: BenchReport): string[] {
   const p = report.params;
   return [
@@ -278,6 +312,8 @@ export function formatReport(report: BenchReport): string {
     out.push(...latencyTable(`closed loop, ${p.concurrency} clients`, s.closed, info.stream, true));
     if (s.paced) out.push(...latencyTable(`paced, ${p.probeRps} req/s`, s.paced, info.stream, false));
     out.push(...cpuTable(s.closed, report.cpus));
+    out.push(...phaseLine('closed loop', s.closed.full.extprocPhases));
+    if (s.paced) out.push(...phaseLine('paced', s.paced.full.extprocPhases));
     out.push(
       `  extproc RSS peak during this scenario: ${mb(report.extproc.peakRssByScenario[s.scenario] ?? Number.NaN)}`,
     );

@@ -8,6 +8,7 @@ import { renderBootstrap } from '../envoy/src/bootstrap.js';
 import { ensureEnvoy } from '../envoy/src/install.js';
 import { freePort, type RunningEnvoy, startEnvoy } from '../envoy/src/process.js';
 import { environment, HELP, loadParams, type Params } from './config.js';
+import { phaseShares, readPhaseCounters } from './extproc-phases.js';
 import { LoadClient } from './load-client.js';
 import {
   cpuSeconds,
@@ -168,6 +169,9 @@ async function main(): Promise<number> {
           });
           let before = sample();
           let after = before;
+          // The phase counters only move for the full setup; read at the edges of the measured window too.
+          let phasesBefore = setup === 'full' ? readPhaseCounters(extproc.metricsPort) : null;
+          let phasesAfter = phasesBefore;
           const result = await load.run(
             {
               origin: origins[setup],
@@ -180,12 +184,21 @@ async function main(): Promise<number> {
               durationMs: seconds * 1000,
             },
             (phase) => {
-              if (phase === 'measure') before = sample();
-              else after = sample();
+              if (phase === 'measure') {
+                before = sample();
+                if (setup === 'full') phasesBefore = readPhaseCounters(extproc.metricsPort);
+              } else {
+                after = sample();
+                if (setup === 'full') phasesAfter = readPhaseCounters(extproc.metricsPort);
+              }
             },
           );
           checkAlive();
           const requests = Math.max(1, result.rps * seconds);
+          const extprocPhases =
+            phasesBefore && phasesAfter
+              ? phaseShares(await phasesBefore, await phasesAfter, requests)
+              : undefined;
           const cpuMsPerRequest = Object.fromEntries(
             PROC_NAMES.map((n) => [n, ((after.procs[n] - before.procs[n]) * 1000) / requests]),
           ) as Record<ProcName, number>;
@@ -200,6 +213,7 @@ async function main(): Promise<number> {
             cpuMsPerRequest,
             machineCores,
             otherCores,
+            extprocPhases,
           });
           if (result.errors > 0)
             log(`!!! ${result.errors} failed requests: ${JSON.stringify(result.errorKinds)}`);
