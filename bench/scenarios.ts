@@ -77,7 +77,7 @@ export function requestSpec(scenario: ScenarioName, setup: Setup): RequestSpec {
     headers['x-api-key'] = setup === 'full' ? KEYS.gateway : KEYS.anthropicProvider;
     headers['anthropic-version'] = '2023-06-01';
     body = {
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1024,
       system: SYSTEM,
       messages: [{ role: 'user', content: USER }],
