@@ -57,6 +57,11 @@ interface Aggregate {
 interface ModeSummary {
   alone: Aggregate;
   full: Aggregate;
+  /** Envoy + the no-op ext_proc server (paced probe only). */
+  floor: Aggregate | null;
+  /** What the ext_proc protocol and a Node gRPC server add with no work behind them. */
+  floorAddedP50Ms: number;
+  floorAddedP99Ms: number;
   addedP50Ms: number;
   addedP90Ms: number;
   addedP99Ms: number;
@@ -108,9 +113,13 @@ function modeSummary(runs: RunRecord[], scenario: ScenarioName, mode: Mode): Mod
   if (pick('alone').length === 0) return null;
   const alone = aggregate(pick('alone'));
   const full = aggregate(pick('full'));
+  const floor = pick('floor').length > 0 ? aggregate(pick('floor')) : null;
   return {
     alone,
     full,
+    floor,
+    floorAddedP50Ms: floor ? floor.latency.p50 - alone.latency.p50 : Number.NaN,
+    floorAddedP99Ms: floor ? floor.latency.p99 - alone.latency.p99 : Number.NaN,
     addedP50Ms: full.latency.p50 - alone.latency.p50,
     addedP90Ms: full.latency.p90 - alone.latency.p90,
     addedP99Ms: full.latency.p99 - alone.latency.p99,
@@ -157,7 +166,7 @@ function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: 
   const w = [28, 11, 11, 11, 10, ...(stream ? [13, 13] : [])];
   const head = [`  ${title}`, 'p50', 'p90', 'p99', 'req/s', ...(stream ? ['TTFB p50', 'TTFB p99'] : [])];
   const line = (setup: Setup) => {
-    const a = s[setup];
+    const a = s[setup] as Aggregate;
     const cells = [
       `    ${SETUP_LABELS[setup]}`,
       ms(a.latency.p50),
@@ -178,12 +187,25 @@ function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: 
     pct(s.throughputRatio),
   ];
   if (stream) added.push(plusMs(s.addedTtfbP50Ms), plusMs(s.addedTtfbP99Ms));
-  return [
-    row(head, w),
-    line('alone'),
-    line('full'),
-    `${row(added, w)}   (req/s: full pipeline / Envoy alone)`,
-  ];
+  const out = [row(head, w), line('alone'), line('full')];
+  if (s.floor) out.push(line('floor'));
+  out.push(`${row(added, w)}   (req/s: full pipeline / Envoy alone)`);
+  if (s.floor) {
+    const floorAdded = [
+      '    added by no-op ext_proc',
+      plusMs(s.floorAddedP50Ms),
+      plusMs(s.floor.latency.p90 - s.alone.latency.p90),
+      plusMs(s.floorAddedP99Ms),
+      pct(s.floor.rps / s.alone.rps),
+    ];
+    if (stream)
+      floorAdded.push(
+        plusMs(s.floor.ttfb.p50 - s.alone.ttfb.p50),
+        plusMs(s.floor.ttfb.p99 - s.alone.ttfb.p99),
+      );
+    out.push(`${row(floorAdded, w)}   (the protocol's own cost: nothing but the key swap behind it)`);
+  }
+  return out;
 }
 
 function cpuTable(s: ModeSummary, cpus: number): string[] {
@@ -238,7 +260,7 @@ function header(report: BenchReport): string[] {
     `  fake upstream: ${p.pieces} content pieces per response, no artificial delay · each component is its own process, loopback only`,
     `  closed loop: ${p.concurrency} clients, ${p.warmupSeconds} s warm-up + ${p.seconds} s measured per run`,
     p.probeSeconds > 0
-      ? `  paced probe: ${p.probeRps} req/s, 1 s warm-up + ${p.probeSeconds} s measured per run (latency without queueing)`
+      ? `  paced probe: ${p.probeRps} req/s, 1 s warm-up + ${p.probeSeconds} s measured per run (latency without queueing), also through a no-op ext_proc server`
       : '  paced probe: skipped (BENCH_PROBE_SECONDS=0)',
     `  ${p.rounds} round(s) per setup, order alternating (alone→full, full→alone, …); figures are medians over rounds`,
   ];
@@ -247,14 +269,18 @@ function header(report: BenchReport): string[] {
 function targetLines(report: BenchReport, summaries: ScenarioSummary[]): string[] {
   const p = report.params;
   const w = [22, 22, 22, 16];
-  const probe = p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99` : '';
+  const probe =
+    p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99 (no-op ext_proc: p50 / p99)` : '';
   const out = [
     `── targets at ${p.concurrency} concurrent clients (informative: they do not change the exit code)`,
     row(['  scenario', 'added p50 ≤ 1 ms', 'added p99 ≤ 3 ms', 'req/s ≥ 40%'], w) + probe,
   ];
   for (const s of summaries) {
     const c = s.closed;
-    const paced = s.paced ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` : '';
+    const paced = s.paced
+      ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` +
+        ` (${plusMs(s.paced.floorAddedP50Ms)} / ${plusMs(s.paced.floorAddedP99Ms)})`
+      : '';
     const cells = [
       `  ${s.scenario}`,
       `${plusMs(c.addedP50Ms)} ${verdict(s.targets.addedP50)}`,

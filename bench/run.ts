@@ -14,12 +14,14 @@ import {
   cpuSeconds,
   type ExtprocProcess,
   type FakeUpstreamProcess,
+  type FloorExtprocProcess,
   forkLoadGenerator,
   killAllNow,
   machineBusySeconds,
   memory,
   startExtprocProcess,
   startFakeUpstreamProcess,
+  startFloorExtprocProcess,
   stopAll,
   track,
 } from './procs.js';
@@ -37,9 +39,21 @@ import { requestSpec, SCENARIOS, type ScenarioName, type Setup } from './scenari
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, extproc: ExtprocProcess) {
+/** Setups measured in each mode: the no-op floor only matters for latency, so only the paced probe runs it. */
+const SETUPS_BY_MODE = {
+  closed: ['alone', 'full'],
+  paced: ['alone', 'full', 'floor'],
+} as const satisfies Record<string, readonly Setup[]>;
+
+async function startEnvoys(
+  p: Params,
+  bin: string,
+  fake: FakeUpstreamProcess,
+  extproc: ExtprocProcess,
+  floor: FloorExtprocProcess,
+) {
   const envoys = {} as Record<Setup, RunningEnvoy & { dead: boolean }>;
-  for (const setup of ['alone', 'full'] as const) {
+  for (const setup of ['alone', 'full', 'floor'] as const) {
     const bootstrap = renderBootstrap({
       listen: { host: '127.0.0.1', port: await freePort() },
       admin: { host: '127.0.0.1', port: await freePort() },
@@ -48,7 +62,7 @@ async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, ex
           ? null
           : {
               host: '127.0.0.1',
-              port: extproc.grpcPort,
+              port: setup === 'full' ? extproc.grpcPort : floor.grpcPort,
               failureModeAllow: false,
               messageTimeoutMs: p.messageTimeoutMs,
               maxMessageTimeoutMs: 10_000,
@@ -71,7 +85,7 @@ async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, ex
 /** One real request per scenario and setup before any load: a misconfiguration fails here with its body. */
 async function sanityCheck(origins: Record<Setup, string>, scenarios: ScenarioName[]): Promise<void> {
   for (const scenario of scenarios) {
-    for (const setup of ['alone', 'full'] as const) {
+    for (const setup of ['alone', 'full', 'floor'] as const) {
       const spec = requestSpec(scenario, setup);
       const res = await fetch(origins[setup] + spec.path, {
         method: 'POST',
@@ -105,8 +119,13 @@ async function main(): Promise<number> {
   const extprocEntry = process.env.BENCH_EXTPROC_MAIN?.trim() || join(ROOT, 'extproc/dist/main.js');
   const nodeArgs = process.env.BENCH_EXTPROC_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   const extproc = await startExtprocProcess(ROOT, extprocEntry, nodeArgs);
-  const envoys = await startEnvoys(p, envoyBin, fake, extproc);
-  const origins = { alone: envoys.alone.listenUrl, full: envoys.full.listenUrl };
+  const floor = await startFloorExtprocProcess(ROOT);
+  const envoys = await startEnvoys(p, envoyBin, fake, extproc, floor);
+  const origins = {
+    alone: envoys.alone.listenUrl,
+    full: envoys.full.listenUrl,
+    floor: envoys.floor.listenUrl,
+  };
   await sanityCheck(origins, p.scenarios);
   const loadNode = forkLoadGenerator(ROOT);
   const load = new LoadClient(loadNode);
@@ -115,18 +134,29 @@ async function main(): Promise<number> {
   const pid = (c: { child: { pid?: number } }) => c.child.pid as number;
   const procPids = (setup: Setup): Record<ProcName, number> => ({
     envoy: envoys[setup].pid,
-    extproc: pid(extproc),
+    extproc: setup === 'floor' ? pid(floor) : pid(extproc),
     upstream: pid(fake),
     loadgen: pid(loadNode),
   });
   // Everything this bench runs; whatever else the machine did in a window is someone else's load (noise).
-  const ours = [envoys.alone.pid, envoys.full.pid, pid(extproc), pid(fake), pid(loadNode), process.pid];
+  const ours = [
+    envoys.alone.pid,
+    envoys.full.pid,
+    envoys.floor.pid,
+    pid(extproc),
+    pid(floor),
+    pid(fake),
+    pid(loadNode),
+    process.pid,
+  ];
   const checkAlive = () => {
     const dead = [
       ['extproc', extproc.exitInfo(), extproc.output.get()],
       ['fake upstream', fake.exitInfo(), fake.output.get()],
       ['envoy (alone)', envoys.alone.dead ? 'exited' : null, envoys.alone.logs()],
       ['envoy (full)', envoys.full.dead ? 'exited' : null, envoys.full.logs()],
+      ['no-op ext_proc', floor.exitInfo(), floor.output.get()],
+      ['envoy (floor)', envoys.floor.dead ? 'exited' : null, envoys.floor.logs()],
     ].find(([, info]) => info !== null);
     if (dead)
       throw new Error(`${dead[0]} died during the benchmark (${dead[1]}):\n${String(dead[2]).slice(-3000)}`);
@@ -154,7 +184,8 @@ async function main(): Promise<number> {
       const seconds = mode === 'closed' ? p.seconds : p.probeSeconds;
       for (let round = 1; round <= p.rounds; round++) {
         // Alternate the order (ABBA) so drift over time (caches, GC of long-lived processes, neighbours) cancels.
-        const order: Setup[] = round % 2 === 1 ? ['alone', 'full'] : ['full', 'alone'];
+        const setups = SETUPS_BY_MODE[mode];
+        const order: Setup[] = round % 2 === 1 ? [...setups] : [...setups].reverse();
         for (const setup of order) {
           const what = mode === 'closed' ? `${p.concurrency} clients` : `${p.probeRps} req/s`;
           log(`${scenario} · ${what} · ${setup} · round ${round}/${p.rounds}`);
