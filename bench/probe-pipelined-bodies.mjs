@@ -46,6 +46,7 @@ server.addService(pkg.envoy.service.ext_proc.v3.ExternalProcessor.service, {
         eos,
         kind.endsWith('body') ? `${m[kind].body?.length} bytes` : hs,
       );
+      if (m.protocol_config) console.log(ts(), 'protocol_config', JSON.stringify(m.protocol_config));
       const side = kind.startsWith('request') ? 'req' : 'resp';
       if (!HOLD) {
         call.write(reply(kind, false));

@@ -66,6 +66,7 @@ async function startEnvoys(
               failureModeAllow: false,
               messageTimeoutMs: p.messageTimeoutMs,
               maxMessageTimeoutMs: 10_000,
+              pipelinedBodies: p.pipelinedBodies,
             },
       upstreams: { openai: fake.url, anthropic: fake.url },
     });

@@ -7,6 +7,8 @@ export interface LauncherConfig {
   adminPort: number;
   failOpen: boolean;
   messageTimeoutMs: number;
+  /** ACC_EXTPROC_PIPELINED_BODIES: one ext_proc round trip per direction (envoy/src/bootstrap.ts). */
+  pipelinedBodies: boolean;
   envoyConcurrency: number;
   accessLog: boolean;
   upstreams: { openai: string; anthropic: string };
@@ -24,6 +26,7 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     adminPort: parseInteger(env, 'ACC_ADMIN_PORT', 9901, 1, 65535),
     failOpen: parseBoolean(env, 'ACC_FAIL_OPEN', false),
     messageTimeoutMs: parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000),
+    pipelinedBodies: parseBoolean(env, 'ACC_EXTPROC_PIPELINED_BODIES', false),
     envoyConcurrency: parseInteger(env, 'ACC_ENVOY_CONCURRENCY', 2, 1, 256),
     accessLog: parseBoolean(env, 'ACC_ACCESS_LOG', false),
     maxFallbackRetries: parseInteger(env, 'ACC_FALLBACK_MAX_RETRIES', 2, 0, 10),

@@ -117,6 +117,7 @@ async function main(): Promise<void> {
         failureModeAllow: launcher.failOpen,
         messageTimeoutMs: launcher.messageTimeoutMs,
         maxMessageTimeoutMs: Math.max(launcher.messageTimeoutMs, 10_000),
+        pipelinedBodies: launcher.pipelinedBodies,
       },
       upstreams: launcher.upstreams,
       deploymentClusters: {

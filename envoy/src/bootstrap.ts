@@ -73,6 +73,12 @@ export interface ExtProcOptions {
   messageTimeoutMs: number;
   /** Upper bound for `override_message_timeout` sent by the server. */
   maxMessageTimeoutMs: number;
+  /**
+   * Pipelined bodies (default false): STREAMED bodies sent without waiting for our headers reply, so a request costs
+   * one ext_proc round trip per direction instead of two (extproc/src/grpc/pipelined-bodies.ts). While a body
+   * arrives, its headers reply is held, so `messageTimeoutMs` must cover a client's upload of the largest body.
+   */
+  pipelinedBodies?: boolean;
 }
 
 export interface BootstrapOptions {
@@ -563,11 +569,12 @@ function extprocFilter(ep: ExtProcOptions) {
       processing_mode: {
         request_header_mode: 'SEND',
         response_header_mode: 'SEND',
-        request_body_mode: 'BUFFERED',
+        request_body_mode: ep.pipelinedBodies ? 'STREAMED' : 'BUFFERED',
         response_body_mode: 'STREAMED',
         request_trailer_mode: 'SKIP',
         response_trailer_mode: 'SKIP',
       },
+      ...(ep.pipelinedBodies ? { send_body_without_waiting_for_header_response: true } : {}),
       allow_mode_override: true,
       message_timeout: seconds(ep.messageTimeoutMs),
       max_message_timeout: seconds(ep.maxMessageTimeoutMs),
