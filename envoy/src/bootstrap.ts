@@ -556,6 +556,13 @@ function extprocFilter(ep: ExtProcOptions) {
     );
   }
   if (typeof ep.failureModeAllow !== 'boolean') throw new Error('extproc.failureModeAllow must be a boolean');
+  if (ep.pipelinedBodies && ep.failureModeAllow) {
+    // A held headers reply waits for the client's upload: a client uploading slower than the message timeout
+    // would make Envoy give up on extproc, and fail-open would then forward the request unchecked.
+    throw new Error(
+      'extproc.pipelinedBodies needs fail-closed (failureModeAllow false): a slow upload would otherwise pass unchecked',
+    );
+  }
   return {
     name: 'envoy.filters.http.ext_proc',
     typed_config: {

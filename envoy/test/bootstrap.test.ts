@@ -134,6 +134,9 @@ describe('renderBootstrap', () => {
       response_body_mode: 'STREAMED',
     });
     expect(ep.send_body_without_waiting_for_header_response).toBe(true);
+    expect(() =>
+      renderBootstrap({ extproc: { ...EXTPROC, pipelinedBodies: true, failureModeAllow: true } }),
+    ).toThrow(/fail-closed/);
   });
 
   it('uses TLS with SNI and SAN checks for https upstreams, plain HTTP/1.1 for http', () => {
