@@ -7,6 +7,8 @@ export interface LauncherConfig {
   adminPort: number;
   failOpen: boolean;
   messageTimeoutMs: number;
+  /** ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS: the longest extproc may extend a message's timer to (read by extproc too). */
+  maxMessageTimeoutMs: number;
   /** ACC_EXTPROC_PIPELINED_BODIES: one ext_proc round trip per direction (envoy/src/bootstrap.ts). */
   pipelinedBodies: boolean;
   envoyConcurrency: number;
@@ -21,6 +23,11 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   if (!/^[\w.:-]+$/.test(host))
     throw new ConfigError(`ACC_HOST must be an IP address or host name, got "${host}"`);
   const failOpen = parseBoolean(env, 'ACC_FAIL_OPEN', false);
+  const messageTimeoutMs = parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000);
+  const maxMessageTimeoutMs = parseInteger(env, 'ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS', 10_000, 10, 600_000);
+  if (maxMessageTimeoutMs < messageTimeoutMs) {
+    throw new ConfigError('ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS must be at least ACC_EXTPROC_MESSAGE_TIMEOUT_MS');
+  }
   const pipelinedBodies = parseBoolean(env, 'ACC_EXTPROC_PIPELINED_BODIES', false);
   if (failOpen && pipelinedBodies) {
     throw new ConfigError(
@@ -33,7 +40,8 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     port: parseInteger(env, 'ACC_PORT', 10000, 1, 65535),
     adminPort: parseInteger(env, 'ACC_ADMIN_PORT', 9901, 1, 65535),
     failOpen,
-    messageTimeoutMs: parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000),
+    messageTimeoutMs,
+    maxMessageTimeoutMs,
     pipelinedBodies,
     envoyConcurrency: parseInteger(env, 'ACC_ENVOY_CONCURRENCY', 2, 1, 256),
     accessLog: parseBoolean(env, 'ACC_ACCESS_LOG', false),

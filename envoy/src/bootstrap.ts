@@ -76,7 +76,8 @@ export interface ExtProcOptions {
   /**
    * Pipelined bodies (default false): STREAMED bodies sent without waiting for our headers reply, so a request costs
    * one ext_proc round trip per direction instead of two (extproc/src/grpc/pipelined-bodies.ts). While a body
-   * arrives, its headers reply is held, so `messageTimeoutMs` must cover a client's upload of the largest body.
+   * arrives, its headers reply is held; extproc extends the timer (up to `maxMessageTimeoutMs`) for uploads that may
+   * pause. Needs fail-closed.
    */
   pipelinedBodies?: boolean;
 }

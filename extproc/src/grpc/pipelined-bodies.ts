@@ -23,7 +23,16 @@ export interface PipelineLimits {
   maxRequestBytes: number;
   /** Largest JSON answer held for inspection; beyond it the answer streams past, as with BUFFERED_PARTIAL. */
   maxResponseBytes: number;
+  /**
+   * Envoy's max_message_timeout. A held request headers reply waits for the client's upload; Envoy restarts its
+   * timer with each chunk it sends, so only a pause longer than the message timeout would fail the request. For an
+   * upload that may pause (large, or of unknown length) the timer is extended to this once, up front.
+   */
+  maxMessageTimeoutMs: number;
 }
+
+/** Uploads up to this size arrive right behind their headers on any reasonable link: no timer extension. */
+const QUICK_UPLOAD_BYTES = 64 * 1024;
 
 /** Whether Envoy announced pipelined bodies on the stream's first message (`protocol_config`, Envoy 1.34+). */
 export function announcesPipelinedBodies(first: ProcessingRequest__Output): boolean {
@@ -92,8 +101,14 @@ export class PipelinedBodies {
       delete held.mode_override;
       direction.headersReply = held;
       direction.state = 'holding';
-      return [];
+      return direction.bodyKind === 'request_body' && mayUploadSlowly(message) ? [this.extendTimer()] : [];
     });
+  }
+
+  /** A reply with only `override_message_timeout` restarts Envoy's timer for the pending message (the headers). */
+  private extendTimer(): ProcessingResponse {
+    const ms = this.limits.maxMessageTimeoutMs;
+    return { override_message_timeout: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 } };
   }
 
   /** A request body is always judged whole; an answer only when the handler asked for it buffered. */
@@ -174,6 +189,15 @@ function mergeIntoHeaders(
     merged.header_mutation = { set_headers: set, remove_headers: remove };
   if (fromBody.clear_route_cache) merged.clear_route_cache = true;
   return { ...headersReply, [kind]: { response: merged } };
+}
+
+function mayUploadSlowly(message: ProcessingRequest__Output): boolean {
+  for (const header of message.request_headers?.headers?.headers ?? []) {
+    if (header.key !== 'content-length') continue;
+    const length = Number((header.raw_value ?? Buffer.alloc(0)).toString('latin1') || header.value);
+    return !(length <= QUICK_UPLOAD_BYTES);
+  }
+  return true;
 }
 
 function one(reply: ProcessingResponse | Promise<ProcessingResponse>): Replies {

@@ -194,6 +194,7 @@ function serveProcessStream(
           ? new PipelinedBodies(handle, {
               maxRequestBytes: deps.config.maxRequestBytes,
               maxResponseBytes: Math.min(deps.config.maxResponseBufferBytes, deps.config.maxRequestBytes),
+              maxMessageTimeoutMs: deps.config.maxMessageTimeoutMs,
             })
           : null;
       }

@@ -9,11 +9,20 @@ import {
   type Replies,
 } from '../../src/grpc/pipelined-bodies.js';
 
-const LIMITS = { maxRequestBytes: 100, maxResponseBytes: 50 };
+const LIMITS = { maxRequestBytes: 100, maxResponseBytes: 50, maxMessageTimeoutMs: 12_500 };
 const setHeader = (key: string, value: string) => ({ header: { key, raw_value: Buffer.from(value) } });
 
-const requestHeaders = (eos = false) =>
-  ({ request: 'request_headers', request_headers: { end_of_stream: eos } }) as ProcessingRequest__Output;
+const requestHeaders = (eos = false, contentLength: string | null = '20') =>
+  ({
+    request: 'request_headers',
+    request_headers: {
+      end_of_stream: eos,
+      headers: {
+        headers:
+          contentLength === null ? [] : [{ key: 'content-length', raw_value: Buffer.from(contentLength) }],
+      },
+    },
+  }) as ProcessingRequest__Output;
 const responseHeaders = () =>
   ({ request: 'response_headers', response_headers: {} }) as ProcessingRequest__Output;
 const requestBody = (text: string, eos: boolean) =>
@@ -104,6 +113,18 @@ describe('pipelined bodies', () => {
       '',
       '{"a":1}',
     ]);
+  });
+
+  it("extends Envoy's timer for the held headers once when the upload is large or of unknown length", async () => {
+    const extension = [{ override_message_timeout: { seconds: 12, nanos: 500_000_000 } }];
+    for (const length of [String(1024 * 1024), null]) {
+      const pipe = new PipelinedBodies(scripted({}).handler, LIMITS);
+      expect(await all(pipe.push(requestHeaders(false, length)))).toEqual(extension);
+      expect((await all(pipe.push(requestBody('{}', true)))).map((r) => Object.keys(r)[0])).toEqual([
+        'request_headers',
+        'request_body',
+      ]);
+    }
   });
 
   it('passes unchanged chunks on unchanged', async () => {
