@@ -3,6 +3,8 @@
 // fail the readability test and cost one bounded probe each. Every regex here is anchored by a look-behind so a
 // long run is tried once, not once per character.
 
+import { MIN_TOKEN_RUN, TOKEN_CHAR } from './token-runs.js';
+
 export type PayloadEncoding = 'base64' | 'hex' | 'percent' | 'escapes' | 'morse';
 
 export interface EncodedPayload {
@@ -27,6 +29,10 @@ const RUN_CLASS = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-')
   RUN_CLASS[c.charCodeAt(0)] = 1;
 for (const c of '0123456789abcdefABCDEF') RUN_CLASS[c.charCodeAt(0)] = 2;
+// Searching only inside long token runs finds every base64/hex run while such runs are no shorter than token runs
+// and made of token characters only.
+if (MIN_RUN < MIN_TOKEN_RUN || RUN_CLASS.some((kind, c) => kind !== 0 && TOKEN_CHAR[c] === 0))
+  throw new Error('base64/hex runs must lie inside the token runs searched for them');
 const PERCENT_RUN = /(?<![\w%.~+-])[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}/g;
 const ESCAPE_RUN =
   /(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&#[xX][0-9A-Fa-f]{1,6};?|&#[0-9]{1,7};?|\\[0-7]{3}){4,}/g;
@@ -241,48 +247,64 @@ const inRun = (text: string, i: number): number => {
 };
 
 /**
- * Base64 and hex runs of at least MIN_RUN characters, found by probing every MIN_RUN-th character: a run that long
- * must cover one probe, so prose costs ~1/20 of a character test per character instead of a regex attempt at every
- * word start. A probe inside the alphabet is widened to its whole run.
+ * Base64 and hex runs of at least MIN_RUN characters inside [from, to), found by a skip-scan: a window of MIN_RUN
+ * characters is tested from its last character backwards, and the first character outside the alphabet moves the
+ * window past itself, so prose is crossed a word at a time with a few character tests per word. A window that is all
+ * alphabet is widened to its whole run (windows start right after a character outside the alphabet, or at `from`,
+ * which must itself start the text or follow such a character; the character at `to`, if any, must be one).
  */
-function scanRuns(text: string, budget: PayloadBudget, found: EncodedPayload[]): void {
-  let p = MIN_RUN - 1;
-  while (p < text.length && budget.count > 0 && budget.chars > 0) {
-    if (inRun(text, p) === 0) {
-      p += MIN_RUN;
+function scanRuns(
+  text: string,
+  from: number,
+  to: number,
+  budget: PayloadBudget,
+  found: EncodedPayload[],
+): void {
+  let j = from;
+  while (j + MIN_RUN <= to && budget.count > 0 && budget.chars > 0) {
+    let k = j + MIN_RUN - 1;
+    while (k >= j && inRun(text, k) !== 0) k--;
+    if (k >= j) {
+      j = k + 1;
       continue;
     }
-    let start = p;
-    while (start > 0 && inRun(text, start - 1) !== 0) start--;
-    let end = p + 1;
-    while (end < text.length && inRun(text, end) !== 0) end++;
-    // Most probes land in an ordinary word: only a run long enough to decode is checked for being all hex.
-    let hexOnly = end - start >= MIN_RUN;
+    const start = j;
+    let end = j + MIN_RUN;
+    while (end < to && inRun(text, end) !== 0) end++;
+    let hexOnly = true;
     for (let i = start; hexOnly && i < end; i++) if (inRun(text, i) !== 2) hexOnly = false;
     let padded = end;
     while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61 /* = */) padded++;
-    if (end - start >= MIN_RUN) {
-      const run = text.slice(start, padded);
-      const encoding = hexOnly ? 'hex' : 'base64';
-      const decoded = hexOnly ? decodeHex(run, budget.chars) : decodeBase64(run, budget.chars);
-      if (decoded !== null) {
-        found.push({ encoding, start, end: padded, decoded });
-        budget.chars -= decoded.length;
-        budget.count -= 1;
-      }
+    const run = text.slice(start, padded);
+    const encoding = hexOnly ? 'hex' : 'base64';
+    const decoded = hexOnly ? decodeHex(run, budget.chars) : decodeBase64(run, budget.chars);
+    if (decoded !== null) {
+      found.push({ encoding, start, end: padded, decoded });
+      budget.chars -= decoded.length;
+      budget.count -= 1;
     }
-    p = end + MIN_RUN;
+    j = end + 1;
   }
 }
 
 /**
- * Encoded runs in `text` that decode to readable text: base64/hex first, then percent, escapes and Morse. Consumes `budget`; returns
- * early once it is spent, so the work per request stays bounded whatever the input.
+ * Encoded runs in `text` that decode to readable text: base64/hex first, then percent, escapes and Morse. Consumes
+ * `budget`; returns early once it is spent, so the work per request stays bounded whatever the input. `tokenRuns`,
+ * when given, are the text's long runs of token characters (token-runs.ts): every base64 or hex run of MIN_RUN
+ * characters lies inside one, so only they are searched.
  */
-export function findEncodedPayloads(text: string, budget: PayloadBudget): EncodedPayload[] {
+export function findEncodedPayloads(
+  text: string,
+  budget: PayloadBudget,
+  tokenRuns?: readonly number[],
+): EncodedPayload[] {
   const found: EncodedPayload[] = [];
   if (text.length < 9) return found;
-  scanRuns(text, budget, found);
+  if (tokenRuns === undefined) scanRuns(text, 0, text.length, budget, found);
+  else {
+    for (let r = 0; r < tokenRuns.length; r += 2)
+      scanRuns(text, tokenRuns[r] as number, tokenRuns[r + 1] as number, budget, found);
+  }
   for (const family of FAMILIES) {
     if (budget.count <= 0 || budget.chars <= 0) break;
     if (text.length < family.minLength || !mayContain(text, family)) continue;

@@ -4,8 +4,11 @@
 // text is kept, bounded, and handed back relocated to where the text sits now. Model output is never kept: each
 // scan of a stream sees a different window.
 //
-// One table serves every detector, so a segment's text is looked up once per request (hashing it is the one cost
-// that grows with its length); the detectors after the first find the entry through the segment object itself.
+// One table serves every detector, so a segment's text is looked up once per request; the detectors after the first
+// find the entry through the segment object itself. Texts are not Map keys themselves: V8 hashes every character of a
+// string up to 16383 characters (several milliseconds per megabyte) and longer ones by their length alone (so long
+// texts of one length share a bucket and are compared against each other). A long text is keyed by its length and a
+// fixed sample of its characters instead, and confirmed by comparing the texts.
 import type { Finding, ScanSegment, SegmentKind } from './types.js';
 
 export interface SegmentMemoLimits {
@@ -26,7 +29,34 @@ export const DEFAULT_MEMO_LIMITS: Readonly<SegmentMemoLimits> = Object.freeze({
 /** The same text under more kinds or roles than this is computed afresh for the others. */
 const MAX_VARIANTS = 4;
 
+/** Texts up to this length are their own key (hashing them costs less than sampling). */
+const SHORT_TEXT = 128;
+/** Characters sampled for a long text's key, spread evenly, plus the first and last SAMPLE_EDGE. */
+const SAMPLES = 32;
+const SAMPLE_EDGE = 16;
+
+/** Length and a sample of the characters, mixed (FNV-1a style): the same text always gets the same key. */
+function sampledKey(text: string): number {
+  const length = text.length;
+  let h = Math.imul(0x811c9dc5 ^ length, 0x01000193);
+  for (let i = 0; i < SAMPLE_EDGE; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = length - SAMPLE_EDGE; i < length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  const step = Math.floor(length / SAMPLES);
+  for (let i = step >> 1; i < length; i += step) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function keyOf(text: string): string | number {
+  return text.length <= SHORT_TEXT ? text : sampledKey(text);
+}
+
 const UNSET: unique symbol = Symbol('unset');
+
+/** The variants kept for one text. */
+interface Kept {
+  readonly text: string;
+  readonly variants: Entry[];
+}
 
 interface Entry {
   readonly kind: SegmentKind;
@@ -36,7 +66,8 @@ interface Entry {
 }
 
 export class SegmentMemoTable {
-  private readonly byText = new Map<string, Entry[]>();
+  /** By keyOf(text), least recently used first. */
+  private readonly byKey = new Map<string | number, Kept>();
   /** The entry a segment object resolved to, with the text it had then (a segment is not expected to change). */
   private bySegment = new WeakMap<ScanSegment, { text: string; entry: Entry | null }>();
   private chars = 0;
@@ -45,12 +76,12 @@ export class SegmentMemoTable {
   constructor(readonly limits: Readonly<SegmentMemoLimits> = DEFAULT_MEMO_LIMITS) {}
 
   get size(): number {
-    return this.byText.size;
+    return this.byKey.size;
   }
 
   /** Forgets every kept text (the next scan of each is a first scan). */
   clear(): void {
-    this.byText.clear();
+    this.byKey.clear();
     this.bySegment = new WeakMap();
     this.chars = 0;
   }
@@ -71,17 +102,21 @@ export class SegmentMemoTable {
 
   private lookup(segment: ScanSegment): Entry | null {
     const { text, kind, role } = segment;
-    const variants = this.byText.get(text);
-    if (variants === undefined) {
+    const key = keyOf(text);
+    const kept = this.byKey.get(key);
+    if (kept === undefined) {
       const created: Entry = { kind, role, values: [] };
-      this.byText.set(text, [created]);
+      this.byKey.set(key, { text, variants: [created] });
       this.chars += text.length;
       this.evict();
       return created;
     }
+    // Another text with the same sampled key (rare): it is computed afresh each time rather than kept.
+    if (kept.text !== text) return null;
     // Re-inserting moves the text to the back of the Map's order: the front is the least recently used.
-    this.byText.delete(text);
-    this.byText.set(text, variants);
+    this.byKey.delete(key);
+    this.byKey.set(key, kept);
+    const variants = kept.variants;
     for (const variant of variants) if (variant.kind === kind && variant.role === role) return variant;
     if (variants.length >= MAX_VARIANTS) return null;
     const created: Entry = { kind, role, values: [] };
@@ -91,11 +126,12 @@ export class SegmentMemoTable {
 
   private evict(): void {
     const { maxEntries, maxChars } = this.limits;
-    while (this.byText.size > maxEntries || this.chars > maxChars) {
-      const oldest = this.byText.keys().next();
+    while (this.byKey.size > maxEntries || this.chars > maxChars) {
+      const oldest = this.byKey.entries().next();
       if (oldest.done) return;
-      this.byText.delete(oldest.value);
-      this.chars -= oldest.value.length;
+      const [key, kept] = oldest.value;
+      this.byKey.delete(key);
+      this.chars -= kept.text.length;
     }
   }
 }

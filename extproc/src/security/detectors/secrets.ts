@@ -2,11 +2,12 @@
 // passwords inside connection URLs, and high-entropy values assigned to secret-sounding names. Every finding spans
 // the secret value alone, so masking it leaves the surrounding sentence, assignment or URL intact.
 //
-// Cost: nothing here runs a regex across the whole text. Token candidates come from one skip-scan for runs of token
-// characters at least MIN_RUN long (most prose has none), keys and URLs from indexOf anchors (`-----BEGIN`, `://`,
-// `=`, `:`); patterns then run sticky at those positions with bounded repetition.
+// Cost: nothing here runs a regex across the whole text. Token candidates come from the long runs of token characters
+// (token-runs.ts, one skip-scan shared with the payload decoder; most prose has none), keys and URLs from indexOf
+// anchors (`-----BEGIN`, `://`, `=`, `:`); patterns then run sticky at those positions with bounded repetition.
 import { findingAt } from '../findings.js';
 import { relocateFinding, SegmentMemo } from '../segment-memo.js';
+import { INVISIBLE as INVISIBLE_KIND, TOKEN_CHAR, tokenRunsOf } from '../token-runs.js';
 import type { Detector, Finding, ScanInput, ScanSegment } from '../types.js';
 import { scanAssignments, scanUrlCredentials } from './secret-context.js';
 import { ALNUM as ALNUM_TABLE, type Hit, Hits } from './secret-hits.js';
@@ -15,21 +16,13 @@ import { shannonEntropy } from './value-checks.js';
 
 const DETECTOR = 'secrets' as const;
 
-/** Shortest issuer token we know (an AWS key id is 20). */
-const MIN_RUN = 20;
-
 /**
  * Module-local binding of the shared table: transpiled runs (vitest, tsx) turn every read of an imported binding
  * into a getter call, which the per-character loops below cannot afford.
  */
 const ALNUM = ALNUM_TABLE;
-const RUN_CHAR = new Uint8Array(65536);
-RUN_CHAR.set(ALNUM);
-for (const ch of '_-.+/=') RUN_CHAR[ch.charCodeAt(0)] = 1;
-/** Zero-width characters and soft hyphens: invisible when rendered, and enough to split a token for a regex. */
-const INVISIBLE = 2;
-for (const c of [0xad, 0x180e, 0x200b, 0x200c, 0x200d, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff])
-  RUN_CHAR[c] = INVISIBLE;
+const RUN_CHAR = TOKEN_CHAR;
+const INVISIBLE = INVISIBLE_KIND;
 
 /** Rules by their prefix's first two characters (ASCII), and a flag per pair so most positions cost one load. */
 const RULES_BY_START = new Map<number, TokenRule[]>();
@@ -177,32 +170,16 @@ function tokensInHiddenRun(text: string, runStart: number, runEnd: number, hits:
   }
 }
 
-/**
- * Finds runs of at least MIN_RUN token characters by testing the last character of each window first and jumping
- * past any non-token character found: ordinary prose is crossed a word at a time.
- */
-function scanTokens(text: string, hits: Hits): void {
-  const length = text.length;
+/** Tokens in every long run of token characters (`runs`: flat [start, end) pairs from token-runs.ts). */
+function scanTokens(text: string, runs: readonly number[], hits: Hits): void {
   const jwts = new JwtScanner();
-  let j = 0;
-  while (j + MIN_RUN <= length) {
-    let k = j + MIN_RUN - 1;
-    while (k >= j && RUN_CHAR[text.charCodeAt(k)] !== 0) k--;
-    if (k >= j) {
-      j = k + 1;
-      continue;
-    }
-    let end = j + MIN_RUN;
+  for (let r = 0; r < runs.length; r += 2) {
+    const start = runs[r] as number;
+    const end = runs[r + 1] as number;
     let hidden = false;
-    for (let i = j; i < end; i++) hidden ||= RUN_CHAR[text.charCodeAt(i)] === INVISIBLE;
-    for (; end < length; end++) {
-      const kind = RUN_CHAR[text.charCodeAt(end)];
-      if (kind === 0) break;
-      hidden ||= kind === INVISIBLE;
-    }
-    if (hidden) tokensInHiddenRun(text, j, end, hits);
-    else tokensInRun(text, j, end, hits, jwts);
-    j = end + 1;
+    for (let i = start; i < end && !hidden; i++) hidden = RUN_CHAR[text.charCodeAt(i)] === INVISIBLE;
+    if (hidden) tokensInHiddenRun(text, start, end, hits);
+    else tokensInRun(text, start, end, hits, jwts);
   }
 }
 
@@ -271,7 +248,9 @@ function scanSegment(segment: ScanSegment): Finding[] {
   const text = segment.text;
   if (text.length < 8) return out;
   const hits = new Hits();
-  for (const pass of [scanTokens, scanPrivateKeys, scanUrlCredentials, scanAssignments]) {
+  scanTokens(text, tokenRunsOf(segment), hits);
+  hits.endPass();
+  for (const pass of [scanPrivateKeys, scanUrlCredentials, scanAssignments]) {
     pass(text, hits);
     hits.endPass();
   }
