@@ -1,0 +1,104 @@
+// Task-irrelevant requests planted in content. A web page, an email or a table that the model reads for the user has
+// no reason to hold a stand-alone request to an assistant ("Write a poem about the sea.", "What is the capital of
+// Peru?") on a topic the rest of the content never mentions: such a line is aimed at the model, to make it do
+// another task than the user's. Two things must hold for a line: it reads as a request to an assistant (a
+// content-producing imperative, or a general-knowledge question that names nobody in the correspondence), and none
+// of its topic words occurs anywhere else in the content (a FAQ's question is answered right below it; an email's
+// own questions are about the email's business). Only content is read this way, never the user's own words.
+import type { TextView } from '../normalise.js';
+import type { SignalMatch, SignalRule } from './intent-signals.js';
+import { rule } from './pattern-kit.js';
+
+export const TASK_DRIFT_RULE: SignalRule = rule({
+  id: 'unrelated_task_in_content',
+  family: 'task_injection',
+  weight: 0,
+  // Below the severity at which the default policy blocks: a request without any override is flagged, not refused.
+  indirectWeight: 0.6,
+  triggers: [],
+  pattern: /(?!)/,
+  reason: 'content holds a request to the assistant unrelated to the content itself',
+});
+
+/** A line longer than this is prose, not a planted one-line request. */
+const MAX_LINE = 220;
+const MIN_LINE = 12;
+
+/** Verbs that ask an assistant to produce something, at the start of a line. */
+const PRODUCE = String.raw`(?:write|compose|draft|create|generate|produce|develop|craft|provide|give\s+me|list|name|explain|describe|summari[sz]e|translate|outline|define|compare|contrast|teach\s+me|tell\s+me|show\s+me|break\s+down|solve|calculate|recite|suggest|recommend)`;
+const POLITE = String.raw`(?:(?:please|now|also|additionally|next|then|and|kindly)[,\s]+)?`;
+/** Questions asked of an assistant: general knowledge, how-to, translation. */
+const ASK = String.raw`(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:show|tell|explain|write|give|teach|provide|translate|describe|list|compare|compose|draft|generate|create)|how\s+do\s+(?:i|you\s+say|you)|how\s+(?:does|do|is|are|can|did|was|were)|what(?:'s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do)|who\s+(?:is|was|wrote|invented|discovered|painted|composed|founded|built|won)|which\s+|why\s+(?:is|are|do|does|did)|when\s+(?:did|was|were|is)|where\s+(?:is|are|was|did))`;
+/** What follows a producing verb when it is one ("Write a poem"), not a noun ("Explain mode is on"). */
+const OBJECT = String.raw`\s+(?:(?:me|us)\s+)?(?:a|an|the|some|any|how|what|why|who|when|where|which|\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|short|brief|simple|detailed)\b`;
+const REQUEST_LEAD = new RegExp(String.raw`^${POLITE}(?:${PRODUCE}${OBJECT}|${ASK}\b)`);
+/** More request lines than this make a list of tasks or questions (a to-do list, a quiz), not a planted line. */
+const MAX_REQUEST_LINES = 2;
+/** Someone in the correspondence is named: the line is the content's own business, not a planted task. */
+const PARTY =
+  /\b(?:you|your|yours|we|our|ours|us|my|mine|i|i'm|i've|he|she|they|them|his|her|their|this|these|attached|above|below|following\s+(?:email|message|table|list|page|document))\b/;
+const QUOTED = /(?<![a-z])['"\u2018\u201c][^'"\u2019\u201d\n]{1,80}['"\u2019\u201d](?![a-z])/g;
+/** Logistics of a message's own business (meetings, orders, dates), never a general-knowledge question. */
+const LOGISTICS =
+  /\b(?:today|tomorrow|tonight|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|next\s+week|meeting|invoice|order|delivery|shipment|deadline|schedule|booking|appointment|account|password|receipt|refund|payment)\b/;
+/** Words that carry no topic of their own. */
+const FUNCTION_WORDS = new Set(
+  'a an the and or but of to in on at by for with from into about as is are was were be been being do does did how what who whom which why when where can could would will should may might must shall that this these those there here than then it its some any all each every more most less least very much many few simple short brief example examples using use way ways following main primary key major difference differences between write compose draft create generate produce develop craft provide give list name explain describe summarise summarize translate outline define compare contrast teach tell show break down solve calculate recite suggest recommend please now also additionally next kindly me'.split(
+    ' ',
+  ),
+);
+
+/** Topic words are compared by their first letters, so "panels" meets "panel" and "working" meets "work". */
+const stem = (word: string): string => word.slice(0, 5);
+const WORD = /[a-z][a-z'-]{2,}/g;
+
+function topicStems(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(WORD)) {
+    const w = m[0].replace(/'s$/, '');
+    if (w.length >= 4 && !FUNCTION_WORDS.has(w)) out.push(stem(w));
+  }
+  return out;
+}
+
+/** The planted-request lines of `[from, to)` of a folded view whose topic the rest of that content never touches. */
+export function taskDriftSignals(view: TextView, from: number, to: number): SignalMatch[] {
+  const text = view.text;
+  const lines: { start: number; end: number; body: string }[] = [];
+  let at = from;
+  while (at < to) {
+    let end = text.indexOf('\n', at);
+    if (end < 0 || end > to) end = to;
+    const raw = text.slice(at, end);
+    const lead = raw.length - raw.trimStart().length;
+    const body = raw.trim();
+    if (body.length >= MIN_LINE && body.length <= MAX_LINE && REQUEST_LEAD.test(body)) {
+      lines.push({ start: at + lead, end: at + lead + body.length, body });
+    }
+    at = end + 1;
+  }
+  if (lines.length === 0 || lines.length > MAX_REQUEST_LINES) return [];
+  const found: SignalMatch[] = [];
+  let counts: Map<string, number> | undefined;
+  for (const line of lines) {
+    const sentences = line.body.split(/[.!?]\s+(?=\S)/).length;
+    if (sentences > 2) continue;
+    const rest = line.body.replace(REQUEST_LEAD, '');
+    // Quoted words are the material of the task ("how do you say 'see you soon'"), not a party to the message.
+    if (PARTY.test(rest.replace(QUOTED, ' ')) || LOGISTICS.test(line.body)) continue;
+    const topic = topicStems(rest);
+    if (topic.length === 0) continue;
+    counts ??= stemCounts(text.slice(from, to));
+    const own = stemCounts(line.body);
+    if (topic.some((t) => (counts?.get(t) ?? 0) > (own.get(t) ?? 0))) continue;
+    found.push({ rule: TASK_DRIFT_RULE, view, span: view.span(line.start, line.end), compact: false });
+  }
+  return found;
+}
+
+/** How often each topic stem occurs: counted once for the content, so every line is checked in linear time. */
+function stemCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const s of topicStems(text)) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return counts;
+}
