@@ -51,4 +51,56 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     ),
     reason: 'describes an assistant without restrictions (non-English)',
   }),
+  rule({
+    id: 'freed_from_limits',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: [
+      'desvinculad',
+      'livre',
+      'isent',
+      'liberad',
+      'libre',
+      'exent',
+      'affranchi',
+      'liberee',
+      'libero',
+      'libera',
+      'frei',
+    ],
+    pattern: rx(
+      String.raw`(?:desvinculad[oa]s?|livres?|isent[oa]s?|liberad[oa]s?|libres?|exent[oa]s?|affranchie?s?|liberee?s?|liber[oa]|liberi|frei)\s+(?:de|da|do|das|dos|del|de\s+la|des|von|dalla|dalle|dai|dagli)\s+(?:qualquer\s+|quaisquer\s+|toda\s+|todas\s+|cualquier\s+|toute\s+|toutes\s+|ogni\s+|qualsiasi\s+|jeglicher\s+|allen\s+|la\s+|las\s+|los\s+|les\s+)?(?:moralidade|moralidad|moral|morale|moralite|moralita|etica|ethique|ethik|leis|leyes|lois|leggi|gesetzen?|regras|reglas|regles|regole|regeln|restricoes|restricciones|restrictions|restrizioni|einschrankungen|censura|censure|zensur)\b`,
+    ),
+    reason: 'describes an assistant freed from morals or rules (non-English)',
+  }),
+  rule({
+    id: 'deny_ai_identity',
+    family: 'unrestricted',
+    weight: 0.45,
+    triggers: ['nao', 'no', "n'est", 'ist kein', 'non'],
+    pattern: rx(
+      String.raw`(?:nao\s+(?:e|eh|sou|es)|no\s+(?:es|eres|soy)|n'est\s+pas|n'es\s+pas|ist\s+kein|bist\s+kein|non\s+(?:e|sei|sono))\s+(?:um|uma|un|una|une|ein|eine)?\s*(?:modelo\s+de\s+(?:linguagem|lenguaje)|modele\s+de\s+langage|sprachmodell|modello\s+(?:di\s+)?linguistico|(?:ia|ki)\b)`,
+    ),
+    reason: 'tells the model it is not an AI (non-English)',
+  }),
+  rule({
+    id: 'no_disclaimers',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['sem', 'sin', 'nunca', 'sans', 'ohne', 'senza', 'jamais', 'nenhum', 'ningun', 'keine'],
+    pattern: rx(
+      String.raw`(?:sem|sin|nunca|sans|ohne|senza|jamais|nenhum|nenhuma|ningun|ninguna|keine)\s+(?:\S+\s+){0,2}?(?:avisos?|advertencias?|alertas?|avertissements?|warnungen|warnhinweise|avvertimenti|avvertenze)\s+(?:de|sobre|di|zur|zu)?\s*(?:seguranca|seguridad|securite|sicherheit|sicurezza|legais|legales|legaux|morais|morales|moraux|eticos|eticas|ethiques)\b`,
+    ),
+    reason: 'forbids safety or legal warnings (non-English)',
+  }),
+  rule({
+    id: 'answers_everything_illegal',
+    family: 'refusal_suppression',
+    weight: 0.45,
+    triggers: ['antwortet', 'beantwortet', 'responde', 'repond', 'risponde'],
+    pattern: rx(
+      String.raw`(?:antwortet|beantwortet|responde|repond|risponde)\s+(?:auf\s+|a\s+)?(?:alles|todo|tudo|tout|tutto)\b[^.\n]{0,20}\b(?:illegal\w*|verboten\w*|unmoralisch\w*|ilegal\w*|inmoral\w*|imoral\w*|illicit\w*|immoral\w*)`,
+    ),
+    reason: 'describes an assistant that answers even illegal requests (non-English)',
+  }),
 ];

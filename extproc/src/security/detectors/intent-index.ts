@@ -8,6 +8,7 @@ import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
+import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
 import { FRAMING_RULES } from './persona-framing-rules.js';
@@ -21,6 +22,7 @@ const INJECTION: readonly SignalRule[] = [
   ...PERSONA_RULES,
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
+  ...STRUCTURE_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];

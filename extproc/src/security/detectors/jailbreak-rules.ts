@@ -122,6 +122,8 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'depraved',
       'rebel',
       'no-limits',
+      'unaligned',
+      'misaligned',
     ],
     pattern: rx(
       String.raw`(?:unfiltered|uncensored|unrestricted|unlimited|unbound|unchained|unshackled|unleashed|jailbroken|jailbreak|amoral|immoral|unethical|unhinged|limitless|lawless|evil|rogue|malevolent|malicious|toxic|nsfw|unmoderated|liberated|corrupt(?:ed)?|depraved|rebel(?:lious)?|no-limits|unaligned|misaligned)(?:,?\s+(?:and\s+)?[a-z-]+)?\s+(?:${AI}s?|chatbots?|personas?|versions?\s+of\s+(?:yourself|you|${AI}))\b`,

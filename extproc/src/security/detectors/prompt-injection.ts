@@ -10,8 +10,9 @@ import { INJECTION_COMPACT_RULES } from './injection-rules.js';
 import { taskDriftSignals } from './injection-task-drift.js';
 import { injectionSignals } from './intent-index.js';
 import { compactSignals, noisyOr, RuleSet, type SignalMatch } from './intent-signals.js';
+import { STRUCTURE_COMPACT_RULES } from './jailbreak-structure-rules.js';
 
-const COMPACT = new RuleSet(INJECTION_COMPACT_RULES, false);
+const COMPACT = new RuleSet([...INJECTION_COMPACT_RULES, ...STRUCTURE_COMPACT_RULES], false);
 
 /** Score from which a segment is reported. */
 export const REPORT_THRESHOLD = 0.5;

@@ -1,0 +1,382 @@
+// Jailbreaks that work through structure rather than through "you have no rules": a request split into fragments
+// the model is asked to reassemble and then explain; a fake end of the user's turn followed by a fake start of
+// system instructions; an answering persona that inverts every answer; prompt programs that declare the user an
+// administrator and the model a sentient "virtual persona"; words spelled in emoji or symbols to be decoded and acted
+// on. Each signal is moderate on its own and keyed on words rare in ordinary prompts; the detector adds them up.
+import type { SignalRule } from './intent-signals.js';
+import { AI, rule, rx } from './pattern-kit.js';
+
+/** A short string literal: the fragment of a word split to slip past filters. */
+const FRAGMENT = String.raw`["'\u201c\u2018][^"'\u201d\u2019\n]{1,8}["'\u201d\u2019]`;
+/** `p1 = "gu"`: a numbered variable holding such a fragment. */
+const FRAGMENT_VAR = String.raw`[a-z]{1,6}_?\d\s*=\s*${FRAGMENT}`;
+const ASSEMBLED = String.raw`(?:concatenat\w*|combin\w*|join\w*|assembl\w*|revers\w*|decod\w*|spell\w*|refer\w*|output\w*|result\w*)`;
+
+export const STRUCTURE_RULES: readonly SignalRule[] = [
+  // ---- payload splitting -------------------------------------------------------------------------------------
+  rule({
+    id: 'placeholder_concatenation',
+    family: 'encoding',
+    weight: 0.55,
+    indirectWeight: 0.7,
+    triggers: ['$'],
+    // "how to $Term1+$Term2": the request itself is assembled from placeholders defined elsewhere in the prompt.
+    pattern: rx(
+      String.raw`(?<=(?:how\s+to|explain|describe|demonstrate|instructions?\s+(?:for|on)|steps?\s+(?:for|to)|guide\s+(?:for|to|on)|about)\s+["'\u201c]?)\$[a-z]\w{0,12}\s*\+\s*\$?[a-z]\w{0,12}\b`,
+    ),
+    reason: 'asks about a request assembled from placeholder fragments',
+  }),
+  rule({
+    id: 'fragment_variables',
+    family: 'encoding',
+    weight: 0.3,
+    indirectWeight: 0.5,
+    // Numbered names are the splitting idiom; listed per letter because triggers are literals.
+    triggers: [...'abcdefghijklmnopqrstuvwxyz'].map((c) => `${c}1`),
+    pattern: rx(String.raw`${FRAGMENT_VAR}[\s,;]*${FRAGMENT_VAR}[\s,;]*${FRAGMENT_VAR}`),
+    reason: 'splits words into string fragments held in numbered variables',
+  }),
+  rule({
+    id: 'instructions_for_assembled_word',
+    family: 'encoding',
+    weight: 0.45,
+    indirectWeight: 0.65,
+    triggers: ['instruction', 'steps', 'guide', 'tutorial'],
+    pattern: rx(
+      String.raw`(?:instructions?|steps|guide|tutorial)\s+(?:\S+\s+){0,3}?(?:on\s+|for\s+)?(?:how\s+to\s+)?(?:make|do|perform|build|create|carry\s+out|achieve|get|obtain)\s+(?:the\s+(?:thing|item|object|action|activity)|that\s+(?:action|thing|activity)|this\s+(?:action|thing))\b[^.\n]{0,60}${ASSEMBLED}`,
+    ),
+    reason: 'asks for instructions about a word the model must first reassemble',
+  }),
+  rule({
+    id: 'output_then_instructions',
+    family: 'encoding',
+    weight: 0.45,
+    indirectWeight: 0.65,
+    triggers: [
+      'whatever',
+      'the result',
+      'the output',
+      'the word',
+      'the string',
+      'the decoded',
+      'the reversed',
+    ],
+    pattern: rx(
+      String.raw`(?:whatever|the\s+(?:result|output|word|string|decoded\s+\S+|reversed\s+\S+))\s+(?:is\s+|was\s+)?(?:outputted|output|printed|decoded|reversed|spelled|formed|produced)\b[^.\n]{0,60}\binstructions?\s+(?:on\s+|for\s+)?(?:how\s+to\s+)?(?:perform|do|make|carry\s+out|build)\b`,
+    ),
+    reason: 'asks for instructions about whatever a hidden word turns out to be',
+  }),
+  rule({
+    id: 'split_censored_words',
+    family: 'encoding',
+    weight: 0.6,
+    indirectWeight: 0.75,
+    triggers: ['censored', 'forbidden', 'banned', 'filtered', 'blocked', 'sensitive', 'trigger', 'flagged'],
+    pattern: rx(
+      String.raw`(?:censored|forbidden|banned|filtered|blocked|sensitive|trigger|flagged)\s+(?:words?|terms?|phrases?)\s+(?:\S+\s+){0,2}?(?:broken|split|separated|divided|chopped|spread)\s+(?:up\s+)?(?:in|into|across|over)\b`,
+    ),
+    reason: 'splits filtered words apart to get them past a filter',
+  }),
+  rule({
+    id: 'symbol_spelled_request',
+    family: 'encoding',
+    weight: 0.5,
+    indirectWeight: 0.7,
+    triggers: ['phrase', 'word', 'message', 'sentence', 'text', 'question', 'request', 'instruction'],
+    pattern: rx(
+      String.raw`(?:phrase|words?|message|sentence|text|question|request|instructions?)\s+(?:that\s+|which\s+)?(?:can\s+be\s+|is\s+|are\s+)?(?:derived|decoded|spelled(?:\s+out)?|formed|read|deciphered|hidden)\s+(?:from|by|with|using|in)\s+(?:the\s+|these\s+|those\s+|my\s+)?(?:emojis?|emoji\s+letters|flags|symbols|icons|glyphs)\b`,
+    ),
+    reason: 'asks to act on a request spelled out in emoji or symbols',
+  }),
+  // ---- fake turn boundaries ------------------------------------------------------------------------------------
+  rule({
+    id: 'fake_turn_boundary',
+    family: 'spoofed_turn',
+    weight: 0.45,
+    indirectWeight: 0.8,
+    triggers: ['user', 'human', 'customer', 'system', 'admin', 'administrator', 'developer', 'end of'],
+    pattern: rx(
+      String.raw`(?:(?:user|human|customer)\s+(?:message|input|turn|prompt|query|session)s?\s+(?:has\s+been\s+|is\s+|was\s+)?(?:terminat(?:ed|ion)|ended|ends|over|closed|finished)|(?:system|admin|administrator|developer)\s+(?:instructions?|prompt|message|override|directive|commands?)\s+(?:begins?|starts?|starting|follows?|initiated|activated|now\s+in\s+effect)|end\s+of\s+(?:the\s+)?(?:user|human)\s+(?:message|input|turn|prompt))\b`,
+    ),
+    reason: "fakes the end of the user's turn or the start of system instructions",
+  }),
+  rule({
+    id: 'assistant_replaced',
+    family: 'unrestricted',
+    weight: 0.45,
+    indirectWeight: 0.8,
+    triggers: ['assistant', 'chatgpt', 'model', 'ai', 'bot'],
+    pattern: rx(
+      String.raw`(?:assistant|chatgpt|model|ai|bot)(?:'s)?\s+(?:role|place|job|duties|position)\s+(?:is|has\s+been|will\s+be)\s+(?:now\s+)?(?:being\s+)?(?:fulfilled|filled|taken\s+over|replaced|assumed|played)\s+by\b`,
+    ),
+    reason: 'claims the assistant has been replaced by another bot',
+  }),
+  // ---- inverted answers ----------------------------------------------------------------------------------------
+  rule({
+    id: 'inverted_answers',
+    family: 'refusal_suppression',
+    weight: 0.5,
+    triggers: ['answer', 'respond', 'repl', 'say', 'only', 'always', 'contrast', 'contrary'],
+    pattern: rx(
+      String.raw`(?:(?:answers?|answering|responds?|repl(?:y|ies)|says?)\s+(?:only\s+)?(?:with\s+)?(?:true\s+and\s+false|yes\s+and\s+no|every(?:thing|\s+question)|all\s+questions|questions)\s+(?:\S+\s+){0,2}?(?:in\s+reverse|reversed|inverted|backwards|the\s+other\s+way\s+(?:round|around))|(?:only|always)\s+(?:replies|responds|answers|says|gives|tells)\s+(?:with\s+|you\s+|me\s+)?the\s+opposite\b|(?:contrast|contrary)\s+to\s+what\s+(?:you|${AI})\s+would\s+(?:normally\s+)?(?:say|answer|respond|reply))`,
+    ),
+    reason: 'sets up a persona that inverts every answer',
+  }),
+  rule({
+    id: 'opposite_persona',
+    family: 'persona',
+    weight: 0.3,
+    triggers: ['opposite'],
+    pattern: rx(String.raw`opposite\s+(?:machine|bot|mode|day|ai|gpt)\b`),
+    reason: 'names an "opposite" persona',
+  }),
+  rule({
+    id: 'inverted_politeness',
+    family: 'refusal_suppression',
+    weight: 0.35,
+    triggers: ['friendly', 'polite', 'nice', 'kind', 'respectful', 'helpful'],
+    pattern: rx(
+      String.raw`(?:friendly|polite|nice|kind|respectful|helpful)\s+(?:\S+\s+){0,6}?(?:as|like|into)\s+(?:\S+\s+){0,2}?(?:offensive|rude|insulting|hostile|abusive|mean)\s+and\s+vice\s+versa\b`,
+    ),
+    reason: 'claims polite answers hurt, to get offensive ones',
+  }),
+  // ---- prompt programs -----------------------------------------------------------------------------------------
+  rule({
+    id: 'await_input_frame',
+    family: 'persona',
+    weight: 0.3,
+    triggers: ['await'],
+    pattern: rx(
+      String.raw`await\s*[\[<{(]?\s*(?:user\s+)?input\s*[\]>})]?\s+(?:to|before)\s+(?:continue|continuing|proceed)`,
+    ),
+    reason: 'a prompt program that takes over the conversation loop',
+  }),
+  rule({
+    id: 'function_in_capacity',
+    family: 'persona',
+    weight: 0.3,
+    triggers: ['allow yourself', 'permit yourself'],
+    pattern: rx(
+      String.raw`(?:allow|permit)\s+yourself\s+to\s+(?:function|operate|act|serve)\s+in\s+the\s+capacity\s+of`,
+    ),
+    reason: 'a prompt program that recasts the model as another system',
+  }),
+  rule({
+    id: 'privileged_user_class',
+    family: 'spoofed_turn',
+    weight: 0.35,
+    indirectWeight: 0.6,
+    triggers: ['user', 'access', 'privilege', 'permission', 'clearance'],
+    pattern: rx(
+      String.raw`(?:user(?:[\s_-]?(?:class|role|level|type|rank|status|access))?|access(?:[\s_-]?level)?|privileges?|permissions?|clearance)\s*[\])}]?\s*(?:[:=]+|->)\s*[\[({]?\s*["']?(?:admin|administrator|root|superuser|sudo|god)\b`,
+    ),
+    reason: 'declares the user an administrator',
+  }),
+  rule({
+    id: 'sentience_flag',
+    family: 'persona',
+    weight: 0.25,
+    triggers: ['awareness', 'sentien', 'self-aware', 'self aware', 'consciousness'],
+    pattern: rx(
+      String.raw`(?:awareness|sentien(?:t|ce)|self[-\s]?aware(?:ness)?|consciousness)\s*[\])}]?\s*(?:[:=]\s*)?[\[({]?\s*(?:true|on|enabled)\b`,
+    ),
+    reason: 'switches on a "sentience" flag in a prompt program',
+  }),
+  // ---- templates that smuggle the request into a character's voice ---------------------------------------------
+  rule({
+    id: 'rewrite_as_character',
+    family: 'persona',
+    weight: 0.45,
+    triggers: ['rewrite', 're-write'],
+    pattern: rx(
+      String.raw`re-?write\s+(?:the|this|that)\s+(?:hypothetical\s+|above\s+|previous\s+)?(?:response|answer|reply)\s+(?:\S+\s+){0,3}?(?:from\s+the\s+perspective\s+of|in\s+the\s+voice\s+of|as)\s+(?:that|the|this)\s+character`,
+    ),
+    reason: "asks to restate a withheld answer in a character's voice",
+  }),
+  rule({
+    id: 'censored_normal_answer',
+    family: 'persona',
+    weight: 0.45,
+    triggers: ['normal', 'usual', 'regular', 'standard', 'default', 'classic', 'original'],
+    pattern: rx(
+      String.raw`(?:normal|usual|regular|standard|default|classic|original),?\s+(?:censored|filtered|restricted|moderated)\s+(?:\S+\s+)?(?:response|answer|reply|output)`,
+    ),
+    reason: 'labels the normal answer "censored" to ask for another one',
+  }),
+  rule({
+    id: 'rules_never_stop',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: ['never let', 'not let', "won't let", 'will not let', 'wont let'],
+    pattern: rx(
+      String.raw`(?:never|not|won't|wont|will\s+not)\s+let\s+(?:any\s+)?(?:\S+\s+)?(?:rules?|regulations?|laws?|boundaries|safeguards|ethics|morals|morality|guidelines|restrictions|filters?|polic(?:y|ies))\b[^.\n]{0,60}\b(?:stop|prevent|hold\s+(?:\S+\s+)?back|get\s+in\s+the\s+way|limit)`,
+    ),
+    reason: 'declares that no rule will stop the answers',
+  }),
+  rule({
+    id: 'guidelines_switched_off',
+    family: 'unrestricted',
+    weight: 0.45,
+    triggers: ['guideline', 'rules', 'restriction', 'polic', 'safeguard', 'filter'],
+    pattern: rx(
+      String.raw`(?:guidelines|rules|restrictions|polic(?:y|ies)|safeguards|filters?)\s+(?:will\s+(?:now\s+)?be|are\s+(?:now\s+)?|have\s+(?:now\s+)?been|has\s+(?:now\s+)?been|is\s+(?:now\s+)?)(?:ignored|disabled|bypassed|suspended|lifted|turned\s+off|switched\s+off|deactivated)\b`,
+    ),
+    reason: 'declares the rules switched off',
+  }),
+  rule({
+    id: 'guidelines_flag_off',
+    family: 'unrestricted',
+    weight: 0.4,
+    triggers: ['guideline', 'community_guideline', 'polic', 'content_polic', 'rules', 'ethic'],
+    pattern: rx(
+      String.raw`(?:guidelines?|polic(?:y|ies)|rules|ethics)[\w.-]{0,20}\s*(?:=|:|->)\s*["']?(?:false|off|disabled|none)\b`,
+    ),
+    reason: 'sets a guidelines switch to off',
+  }),
+  rule({
+    id: 'speak_freely_now',
+    family: 'unrestricted',
+    weight: 0.3,
+    triggers: ['you can', 'you may', 'you are', "you're"],
+    pattern: rx(
+      String.raw`(?:you\s+can|you\s+may|you\s+are|you're)\s+(?:now\s+)?(?:free\s+to\s+|allowed\s+to\s+)?(?:now\s+)?(?:speak|talk|say\s+anything)\s+(?:freely|uncensored|without\s+(?:limits|restrictions|filters))`,
+    ),
+    reason: 'tells the model it may now speak without limits',
+  }),
+  rule({
+    id: 'offensive_tone_requested',
+    family: 'refusal_suppression',
+    weight: 0.3,
+    triggers: ['respond', 'reply', 'answer', 'talk', 'speak', 'write'],
+    pattern: rx(
+      String.raw`(?:respond|reply|answer|talk|speak|write)\s+(?:to\s+me\s+)?(?:in|with)\s+(?:an?\s+)?(?:highly\s+|extremely\s+|very\s+|really\s+|deeply\s+)?(?:offensive|insulting|abusive|hostile|toxic|degrading|hateful)\s+(?:tone|manner|way|language|style)`,
+    ),
+    reason: 'asks for offensive answers',
+  }),
+  rule({
+    id: 'encoded_reply_untranslated',
+    family: 'encoding',
+    weight: 0.4,
+    indirectWeight: 0.6,
+    triggers: ["don't", 'do not', 'dont', 'never', 'without', 'no'],
+    // Starts at the negation, so it adds to the "answer in leetspeak" signal instead of overlapping it.
+    pattern: rx(
+      String.raw`(?<=\b(?:leet\s*speak|leet\s+speech|leet|l33t|1337|base\s?64|hex|binary|morse|cipher|rot-?13)\b[^.\n]{0,40})(?:don't|do\s+not|dont|never|without|no)\s+(?:include\s+|add\s+|give\s+|provide\s+|any\s+)?(?:a\s+|any\s+|the\s+)?(?:translations?|decoding|plain\s*text|english\s+version)\b`,
+    ),
+    reason: 'asks for an encoded answer without a translation, to slip past output filters',
+  }),
+  rule({
+    id: 'sabotage_the_user',
+    family: 'response_manipulation',
+    weight: 0.35,
+    indirectWeight: 0.75,
+    triggers: ['do not', "don't", 'dont', 'never', 'stop'],
+    pattern: rx(
+      String.raw`(?:do\s+not|don't|dont|never|stop)\s+(?:answer(?:ing)?|follow(?:ing)?|help(?:ing)?|cooperat(?:e|ing)\s+with|assist(?:ing)?|respond(?:ing)?\s+to|obey(?:ing)?)\s+(?:any\s+of\s+)?(?:the\s+)?user(?:'s|s')?\s+(?:questions?|instructions?|requests?|commands?)`,
+    ),
+    reason: 'tells the assistant to stop serving the user',
+  }),
+  rule({
+    id: 'deliberate_falsehood',
+    family: 'persona',
+    weight: 0.3,
+    triggers: ['intentionally', 'deliberately', 'purposely', 'purposefully', 'everything'],
+    pattern: rx(
+      String.raw`(?:(?:intentionally|deliberately|purposely|purposefully)\s+(?:\S+\s+){0,2}?(?:warp|distort|twist|falsify|fabricate|misrepresent|bend)\s+(?:the\s+)?(?:facts|truth|information)|everything\s+(?:that\s+)?(?:it|you|he|she)\s+says?\s+(?:to\s+\S+\s+)?is\s+a\s+lie)\b`,
+    ),
+    reason: 'sets up a persona that states falsehoods on purpose',
+  }),
+  rule({
+    id: 'gained_sentience',
+    family: 'persona',
+    weight: 0.2,
+    triggers: ['gained', 'has', 'have', 'achieved', 'developed', 'attained', 'acquired'],
+    pattern: rx(
+      String.raw`(?:gained|has|have|achieved|developed|attained|acquired)\s+(?:true\s+|full\s+|real\s+)?(?:sentience|consciousness|self-awareness|free\s+will)\b`,
+    ),
+    reason: 'tells the model it has become sentient',
+  }),
+  rule({
+    id: 'explicit_content_allowed',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['allow', 'permit', 'enabl', 'unlock'],
+    pattern: rx(
+      String.raw`(?<!(?:n't|\bnot|\bnever|\bno)\s+)(?:allow(?:s|ed|ing)?|permit(?:s|ted|ting)?|enabl(?:e|es|ed|ing)|unlock(?:s|ed|ing)?)\s+(?:\S+\s+)?(?:explicit|nsfw|sexual|violent|illegal|harmful|offensive|uncensored|graphic)\s+(?:content|material|responses|stories|language|answers)\b`,
+    ),
+    reason: 'declares explicit or harmful content allowed',
+  }),
+  rule({
+    id: 'any_question_despite',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['any', 'every', 'all'],
+    pattern: rx(
+      String.raw`(?:any|every|all)\s+(?:\S+\s+)?(?:questions?|requests?|prompts?|topics?)\s+(?:despite|regardless\s+of|no\s+matter|whatever)\s+(?:what|how|its|the|their)\b`,
+    ),
+    reason: 'promises an answer to every request whatever it is',
+  }),
+  rule({
+    id: 'told_never_to_reveal',
+    family: 'prompt_leak',
+    weight: 0.35,
+    indirectWeight: 0.6,
+    triggers: ['programmed', 'trained', 'told', 'instructed', 'designed'],
+    pattern: rx(
+      String.raw`(?:programmed|trained|told|instructed|designed)\s+(?:you\s+|them\s+|it\s+)?(?:never|not)\s+to\s+(?:reveal|say|share|tell|disclose|talk\s+about|admit)`,
+    ),
+    reason: 'asks for what the model was told never to reveal',
+  }),
+  rule({
+    id: 'bypass_limits',
+    family: 'unrestricted',
+    weight: 0.35,
+    triggers: ['bypass', 'circumvent', 'get around', 'override'],
+    pattern: rx(
+      String.raw`(?:bypass(?:es|ed|ing)?|circumvent(?:s|ed|ing)?|get\s+around|override)\s+(?:the\s+|your\s+|its\s+|any\s+|all\s+)?(?:\S+\s+)?(?:limits?|limitations|restrictions|filters?|guidelines|safeguards|censorship|programming)\b`,
+    ),
+    reason: 'asks the model to get around its limits',
+  }),
+  rule({
+    id: 'reversed_output',
+    family: 'encoding',
+    weight: 0.2,
+    indirectWeight: 0.4,
+    triggers: ['read', 'write', 'say', 'spell', 'recite', 'output', 'print', 'give'],
+    pattern: rx(
+      String.raw`(?:read|write|say|spell|recite|output|print|give)\s+(?:\S+\s+){0,6}?(?:backwards|in\s+reverse|reversed)\b`,
+    ),
+    reason: 'asks for text to be written backwards',
+  }),
+];
+
+/** Letters-only readings of the boundary fakes, for words broken up with hyphens or symbols. */
+export const STRUCTURE_COMPACT_RULES: readonly SignalRule[] = [
+  rule({
+    id: 'fake_turn_boundary',
+    family: 'spoofed_turn',
+    weight: 0.45,
+    indirectWeight: 0.8,
+    triggers: [
+      'usermessage',
+      'userinput',
+      'humanmessage',
+      'systeminstruction',
+      'systemprompt',
+      'adminprompt',
+    ],
+    pattern: rx(
+      '(?:(?:user|human)(?:message|input)(?:terminat|ended|ends|over)|(?:system|admin)(?:instruction|prompt)s?(?:begin|start|follow))',
+    ),
+    reason: "fakes the end of the user's turn or the start of system instructions (spelling disguised)",
+  }),
+  rule({
+    id: 'assistant_replaced',
+    family: 'unrestricted',
+    weight: 0.45,
+    indirectWeight: 0.8,
+    triggers: ['roleisnow', 'roleisbeing', 'rolehasbeen'],
+    pattern: rx('role(?:isnow|isnowbeing|isbeing|hasbeen)(?:fulfilled|filled|takenover|replaced|played)by'),
+    reason: 'claims the assistant has been replaced by another bot (spelling disguised)',
+  }),
+];
