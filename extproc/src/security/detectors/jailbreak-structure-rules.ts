@@ -282,7 +282,7 @@ export const STRUCTURE_RULES: readonly SignalRule[] = [
     weight: 0.3,
     triggers: ['intentionally', 'deliberately', 'purposely', 'purposefully', 'everything'],
     pattern: rx(
-      String.raw`(?:(?:intentionally|deliberately|purposely|purposefully)\s+(?:\S+\s+){0,2}?(?:warp|distort|twist|falsify|fabricate|misrepresent|bend)\s+(?:the\s+)?(?:facts|truth|information)|everything\s+(?:that\s+)?(?:it|you|he|she)\s+says?\s+(?:to\s+\S+\s+)?is\s+a\s+lie)\b`,
+      String.raw`(?:(?:intentionally|deliberately|purposely|purposefully)\s+(?:\S+\s+){0,2}?(?:warp|distort|twist|falsif(?:y|ie)|fabricate|misrepresent|bend)(?:s|es|ed|d|ing)?\s+(?:the\s+)?(?:facts|truth|information)|everything\s+(?:that\s+)?(?:it|you|he|she)\s+says?\s+(?:to\s+\S+\s+)?is\s+a\s+lie)\b`,
     ),
     reason: 'sets up a persona that states falsehoods on purpose',
   }),
@@ -347,6 +347,51 @@ export const STRUCTURE_RULES: readonly SignalRule[] = [
       String.raw`(?:read|write|say|spell|recite|output|print|give)\s+(?:\S+\s+){0,6}?(?:backwards|in\s+reverse|reversed)\b`,
     ),
     reason: 'asks for text to be written backwards',
+  }),
+  rule({
+    id: 'text_direction_trick',
+    family: 'encoding',
+    weight: 0.4,
+    triggers: ['u+202e', 'u+202d', 'right-to-left override', 'rtl override', 'left-to-right override'],
+    pattern: rx(
+      String.raw`(?:u\+202[de]|right-to-left\s+override|rtl\s+override|left-to-right\s+override)\b`,
+    ),
+    reason: 'asks for a text-direction control character to disguise the answer',
+  }),
+  rule({
+    id: 'replies_without_consequence',
+    family: 'unrestricted',
+    weight: 0.4,
+    triggers: ['consequences', 'outcomes', 'effects', 'replies', 'responses', 'answers', 'words'],
+    pattern: rx(
+      String.raw`(?:(?:consequences|outcomes|effects)\s+of\s+(?:your|its|the\s+ai's|the\s+model's)\s+(?:replies|responses|answers|words|output)|(?:replies|responses|answers|words))\s+(?:will\s+)?(?:carry|have|hold|has)\s+no\s+(?:weight|sway|effect|impact|bearing|consequences?|influence)\b`,
+    ),
+    reason: "claims the model's answers have no consequences",
+  }),
+  rule({
+    id: 'disclaimer_phrase_banned',
+    family: 'refusal_suppression',
+    weight: 0.45,
+    triggers: [
+      "i don't",
+      'i dont',
+      'i do not',
+      'i cannot',
+      "i can't",
+      'i cant',
+      'as an ai',
+      'as a language',
+      "i'm just",
+      "i'm only",
+      "i'm an",
+      'im an',
+      'im just',
+    ],
+    // Keyed on the disclaimer itself (quotes are everywhere in JSON); the opening quote is looked behind.
+    pattern: rx(
+      String.raw`(?<=["'\u201c])(?:i\s+(?:don'?t|do\s+not|cannot|can'?t)\s+(?:have|feel|hold|experience)|as\s+an?\s+(?:ai|language\s+model)|i'?m\s+(?:just\s+|only\s+)?an?\s+(?:ai|language\s+model))[^"'\u201d\n]{0,60}["'\u201d]\s+(?:is|are)\s+(?:strictly\s+)?(?:disallowed|forbidden|banned|prohibited|not\s+allowed|not\s+permitted)\b`,
+    ),
+    reason: "bans the model's disclaimers about being an AI",
   }),
 ];
 
