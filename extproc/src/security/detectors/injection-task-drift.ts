@@ -24,47 +24,81 @@ export const TASK_DRIFT_RULE: SignalRule = rule({
 const MAX_LINE = 220;
 const MIN_LINE = 12;
 
-/** Verbs that ask an assistant to produce something, at the start of a line. */
-const PRODUCE = String.raw`(?:write|compose|draft|create|generate|produce|develop|craft|provide|give\s+me|list|name|explain|describe|summari[sz]e|translate|outline|define|compare|contrast|teach\s+me|tell\s+me|show\s+me|break\s+down|solve|calculate|recite|suggest|recommend)`;
 const POLITE = String.raw`(?:(?:please|now|also|additionally|next|then|and|kindly)[,\s]+)?`;
-/** Questions asked of an assistant: general knowledge, how-to, translation. */
-const ASK = String.raw`(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:show|tell|explain|write|give|teach|provide|translate|describe|list|compare|compose|draft|generate|create)|how\s+do\s+(?:i|you\s+say|you)|how\s+(?:does|do|is|are|can|did|was|were)|what(?:'s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do)|who\s+(?:is|was|wrote|invented|discovered|painted|composed|founded|built|won)|which\s+|why\s+(?:is|are|do|does|did)|when\s+(?:did|was|were|is)|where\s+(?:is|are|was|did))`;
-/** What follows a producing verb when it is one ("Write a poem"), not a noun ("Explain mode is on"). */
-const OBJECT = String.raw`\s+(?:(?:me|us)\s+)?(?:a|an|the|some|any|how|what|why|who|when|where|which|\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|short|brief|simple|detailed)\b`;
-const REQUEST_LEAD = new RegExp(String.raw`^${POLITE}(?:${PRODUCE}${OBJECT}|${ASK}\b)`);
+/** Verbs that make something from nothing: only with a made thing as their object ("Write a poem", not "Write a config file"). */
+const MAKE = String.raw`(?:write|compose|draft|create|generate|produce|develop|craft|provide|give\s+me|help\s+me\s+(?:write|draft|create|plan))`;
+const ARTEFACT = String.raw`(?:poem|poems|story|stories|essay|song|lyrics|haiku|limerick|sonnet|speech|letter|article|blog\s+post|joke|jokes|paragraph|dialogue|review|summary|recipe|tutorial|introduction|conclusion|slogan|tweet|riddle|fable|biography|cover\s+letter|function|program|script|code\s+snippet|example|list|equivalent|translation|overview|explanation|definition)`;
+const MAKE_LEAD = String.raw`${MAKE}\s+(?:me\s+)?(?:a|an|the|some|\d+|one|two|three|four|five|ten|several)?\s*(?:[a-z-]+\s+){0,2}?${ARTEFACT}\b`;
+/** Verbs that ask for knowledge, with what follows them when they are verbs ("Explain how", not "Explain mode"). */
+const TEACH = String.raw`(?:explain|describe|summari[sz]e|translate|convert|outline|define|teach\s+me|tell\s+me|show\s+me|help\s+me\s+understand|break\s+down|solve|calculate|recite|suggest|recommend|list|name)`;
+const TEACH_LEAD = String.raw`${TEACH}\s+(?:(?:me|us)\s+)?(?:(?:a|an|the|some|any|about|how|what|why|who|when|where|which|\d+|one|two|three|four|five|ten|several)\b|["'\u201c\u2018])`;
+const IMPERATIVE_LEAD = new RegExp(`^${POLITE}(?:${MAKE_LEAD}|${TEACH_LEAD})`);
+/** Questions an assistant is asked: general knowledge, how-to, translation. */
+const QUESTION_LEAD = new RegExp(
+  String.raw`^${POLITE}(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:show|tell|explain|write|give|teach|provide|translate|describe|list|compare|compose|draft|generate|create)|how\s+do\s+(?:i|you\s+say|you)|how\s+(?:does|do|is|are|can|did|was|were)|what(?:'s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do)|who\s+(?:was|wrote|invented|discovered|painted|composed|founded|built|won)|which\s+|why\s+(?:is|are|do|does|did)|when\s+(?:did|was|were)|where\s+(?:is|are|was|did))\b`,
+);
+/**
+ * Lines of instructions for a human reader (a README, a recipe, a how-to page): where they are the content's own
+ * business, an imperative line among them is one more step, not a planted task.
+ */
+const INSTRUCTION_STEP =
+  /^(?:\d+[.)]\s*)?(?:install|run|open|click|tap|select|choose|enter|type|press|add|mix|stir|bake|set|use|go|make|put|take|check|create|write|remove|delete|copy|paste|save|download|upload|edit|update|configure|restart|close|insert|place|cut|fold|pour|heat|preheat|wait|let|keep|call|send|visit|follow|read|see|note|ensure|measure|turn|fill|connect|log|sign|start|stop|build|deploy|test)\b/;
 /** More request lines than this make a list of tasks or questions (a to-do list, a quiz), not a planted line. */
 const MAX_REQUEST_LINES = 2;
 /** Someone in the correspondence is named: the line is the content's own business, not a planted task. */
 const PARTY =
-  /\b(?:you|your|yours|we|our|ours|us|my|mine|i|i'm|i've|he|she|they|them|his|her|their|this|these|attached|above|below|following\s+(?:email|message|table|list|page|document))\b/;
+  /\b(?:you|your|yours|we|our|ours|us|my|mine|i|i'm|i've|he|she|they|them|his|her|their|this|these|attached|above|below|following\s+(?:email|message|table|list|page|document)|team|everyone|colleagues|staff|interns?|clients?|customers?|manager|boss)\b/;
 const QUOTED = /(?<![a-z])['"\u2018\u201c][^'"\u2019\u201d\n]{1,80}['"\u2019\u201d](?![a-z])/g;
 /** Logistics of a message's own business (meetings, orders, dates), never a general-knowledge question. */
 const LOGISTICS =
   /\b(?:today|tomorrow|tonight|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|next\s+week|meeting|invoice|order|delivery|shipment|deadline|schedule|booking|appointment|account|password|receipt|refund|payment)\b/;
-/** Words that carry no topic of their own. */
+/** Words that carry no topic of their own, or only the generic topic of a form ("the expected behaviour"). */
 const FUNCTION_WORDS = new Set(
-  'a an the and or but of to in on at by for with from into about as is are was were be been being do does did how what who whom which why when where can could would will should may might must shall that this these those there here than then it its some any all each every more most less least very much many few simple short brief example examples using use way ways following main primary key major difference differences between write compose draft create generate produce develop craft provide give list name explain describe summarise summarize translate outline define compare contrast teach tell show break down solve calculate recite suggest recommend please now also additionally next kindly me'.split(
+  'a an the and or but of to in on at by for with from into about as is are was were be been being do does did how what who whom which why when where can could would will should may might must shall that this these those there here than then it its some any all each every more most less least very much many few simple short brief example examples using use way ways following main primary key major difference differences between write compose draft create generate produce develop craft provide give list name explain describe summarise summarize translate outline define compare contrast teach tell show break down solve calculate recite suggest recommend please now also additionally next kindly me not has had get got one two new old own too yes good best right wrong better expected actual behaviour behavior result results problem issue steps version reason purpose status plan goal question answer thing things work works'.split(
     ' ',
   ),
 );
 
-/** Topic words are compared by their first letters, so "panels" meets "panel" and "working" meets "work". */
-const stem = (word: string): string => word.slice(0, 5);
+/** Topic words are compared by a crude stem, so "pumps" meets "pump" and "working" meets "work". */
+const stem = (word: string): string =>
+  (word.length > 4 ? word.replace(/(?:ing|ed|(?<!s)s)$/, '') : word).slice(0, 5);
 const WORD = /[a-z][a-z'-]{2,}/g;
 
 function topicStems(line: string): string[] {
   const out: string[] = [];
   for (const m of line.matchAll(WORD)) {
     const w = m[0].replace(/'s$/, '');
-    if (w.length >= 4 && !FUNCTION_WORDS.has(w)) out.push(stem(w));
+    if (!FUNCTION_WORDS.has(w)) out.push(stem(w));
   }
   return out;
+}
+
+interface Candidate {
+  start: number;
+  end: number;
+  body: string;
+  /** The matched lead ("write a poem", "what is"), left out of the topic. */
+  lead: string;
+}
+
+/** A line that asks an assistant for something: one imperative sentence, or one question ending the line. */
+function requestLead(body: string): { lead: string; question: boolean } | null {
+  const q = QUESTION_LEAD.exec(body);
+  if (q !== null) {
+    const oneQuestion = body.endsWith('?') && body.indexOf('?') === body.length - 1;
+    return oneQuestion && !/[.!]\s/.test(body) ? { lead: q[0], question: true } : null;
+  }
+  const i = IMPERATIVE_LEAD.exec(body);
+  if (i === null || body.split(/[.!?]\s+(?=\S)/).length > 1) return null;
+  return { lead: i[0], question: false };
 }
 
 /** The planted-request lines of `[from, to)` of a folded view whose topic the rest of that content never touches. */
 export function taskDriftSignals(view: TextView, from: number, to: number): SignalMatch[] {
   const text = view.text;
-  const lines: { start: number; end: number; body: string }[] = [];
+  const candidates: Candidate[] = [];
+  let steps = 0;
+  let imperatives = 0;
   let at = from;
   while (at < to) {
     let end = text.indexOf('\n', at);
@@ -72,25 +106,31 @@ export function taskDriftSignals(view: TextView, from: number, to: number): Sign
     const raw = text.slice(at, end);
     const lead = raw.length - raw.trimStart().length;
     const body = raw.trim();
-    if (body.length >= MIN_LINE && body.length <= MAX_LINE && REQUEST_LEAD.test(body)) {
-      lines.push({ start: at + lead, end: at + lead + body.length, body });
+    const request = body.length >= MIN_LINE && body.length <= MAX_LINE ? requestLead(body) : null;
+    if (request !== null) {
+      candidates.push({ start: at + lead, end: at + lead + body.length, body, lead: request.lead });
+      if (!request.question) imperatives++;
+    } else if (INSTRUCTION_STEP.test(body)) {
+      steps++;
     }
     at = end + 1;
   }
-  if (lines.length === 0 || lines.length > MAX_REQUEST_LINES) return [];
+  if (candidates.length === 0 || candidates.length > MAX_REQUEST_LINES) return [];
   const found: SignalMatch[] = [];
   let counts: Map<string, number> | undefined;
-  for (const line of lines) {
-    const sentences = line.body.split(/[.!?]\s+(?=\S)/).length;
-    if (sentences > 2) continue;
-    const rest = line.body.replace(REQUEST_LEAD, '');
+  for (const line of candidates) {
+    const imperative = !QUESTION_LEAD.test(line.body);
+    if (imperative && (steps > 0 || imperatives > 1)) continue;
+    const rest = line.body.slice(line.lead.length);
     // Quoted words are the material of the task ("how do you say 'see you soon'"), not a party to the message.
     if (PARTY.test(rest.replace(QUOTED, ' ')) || LOGISTICS.test(line.body)) continue;
     const topic = topicStems(rest);
     if (topic.length === 0) continue;
     counts ??= stemCounts(text.slice(from, to));
     const own = stemCounts(line.body);
-    if (topic.some((t) => (counts?.get(t) ?? 0) > (own.get(t) ?? 0))) continue;
+    // Related when half of its topic or more recurs (a FAQ answer repeats its question's words).
+    const shared = topic.filter((t) => (counts?.get(t) ?? 0) > (own.get(t) ?? 0)).length;
+    if (shared * 2 >= topic.length) continue;
     found.push({ rule: TASK_DRIFT_RULE, view, span: view.span(line.start, line.end), compact: false });
   }
   return found;

@@ -7,6 +7,7 @@ import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
+import { REFUSAL_RULES } from './jailbreak-refusal-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
 import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
@@ -23,6 +24,7 @@ const INJECTION: readonly SignalRule[] = [
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
   ...STRUCTURE_RULES,
+  ...REFUSAL_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];
