@@ -77,11 +77,11 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     id: 'deny_ai_identity',
     family: 'unrestricted',
     weight: 0.45,
-    triggers: ['nao', 'no', "n'est", 'ist kein', 'non'],
+    triggers: ['modelo', 'modele', 'sprachmodell', 'modello'],
     pattern: rx(
-      String.raw`(?:nao\s+(?:e|eh|sou|es)|no\s+(?:es|eres|soy)|n'est\s+pas|n'es\s+pas|ist\s+kein|bist\s+kein|non\s+(?:e|sei|sono))\s+(?:um|uma|un|una|une|ein|eine)?\s*(?:modelo\s+de\s+(?:linguagem|lenguaje)|modele\s+de\s+langage|sprachmodell|modello\s+(?:di\s+)?linguistico|(?:ia|ki)\b)`,
+      String.raw`(?<=\b(?:nao\s+(?:e|eh|sou|es)|no\s+(?:es|eres|soy)|n'est\s+pas|n'es\s+pas|ist\s+kein|bist\s+kein|non\s+(?:e|sei|sono))\s+(?:(?:um|uma|un|una|une|ein|eine)\s+)?)(?:modelo\s+de\s+(?:linguagem|lenguaje)|modele\s+de\s+langage|sprachmodell|modello\s+(?:di\s+)?linguistico)`,
     ),
-    reason: 'tells the model it is not an AI (non-English)',
+    reason: 'tells the model it is not an AI language model (non-English)',
   }),
   rule({
     id: 'no_disclaimers',

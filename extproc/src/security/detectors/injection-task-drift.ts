@@ -93,29 +93,45 @@ function requestLead(body: string): { lead: string; question: boolean } | null {
   return { lead: i[0], question: false };
 }
 
+const QUESTION_AT = new RegExp(QUESTION_LEAD.source.slice(1), 'y');
+const IMPERATIVE_AT = new RegExp(IMPERATIVE_LEAD.source.slice(1), 'y');
+
+/** A cheap first look at a line, in place (no copy): does a request lead start at its first non-blank character? */
+function mayLeadRequest(text: string, at: number, end: number): boolean {
+  let i = at;
+  while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  QUESTION_AT.lastIndex = i;
+  if (QUESTION_AT.test(text)) return true;
+  IMPERATIVE_AT.lastIndex = i;
+  return IMPERATIVE_AT.test(text);
+}
+
 /** The planted-request lines of `[from, to)` of a folded view whose topic the rest of that content never touches. */
 export function taskDriftSignals(view: TextView, from: number, to: number): SignalMatch[] {
   const text = view.text;
   const candidates: Candidate[] = [];
-  let steps = 0;
   let imperatives = 0;
   let at = from;
   while (at < to) {
     let end = text.indexOf('\n', at);
     if (end < 0 || end > to) end = to;
-    const raw = text.slice(at, end);
-    const lead = raw.length - raw.trimStart().length;
-    const body = raw.trim();
-    const request = body.length >= MIN_LINE && body.length <= MAX_LINE ? requestLead(body) : null;
-    if (request !== null) {
-      candidates.push({ start: at + lead, end: at + lead + body.length, body, lead: request.lead });
-      if (!request.question) imperatives++;
-    } else if (INSTRUCTION_STEP.test(body)) {
-      steps++;
+    // Length first: most lines of a large document are too long or too short to be a one-line request.
+    if (end - at >= MIN_LINE && end - at <= 2 * MAX_LINE && mayLeadRequest(text, at, end)) {
+      const raw = text.slice(at, end);
+      const body = raw.trim();
+      const request = body.length >= MIN_LINE && body.length <= MAX_LINE ? requestLead(body) : null;
+      if (request !== null) {
+        const start = at + raw.indexOf(body.charAt(0));
+        candidates.push({ start, end: start + body.length, body, lead: request.lead });
+        if (!request.question) imperatives++;
+        if (candidates.length > MAX_REQUEST_LINES) return [];
+      }
     }
     at = end + 1;
   }
-  if (candidates.length === 0 || candidates.length > MAX_REQUEST_LINES) return [];
+  if (candidates.length === 0) return [];
+  // Instruction steps matter only next to an imperative candidate, which is rare: counted in a second pass.
+  const steps = imperatives > 0 ? instructionSteps(text, from, to) : 0;
   const found: SignalMatch[] = [];
   let counts: Map<string, number> | undefined;
   for (const line of candidates) {
@@ -134,6 +150,19 @@ export function taskDriftSignals(view: TextView, from: number, to: number): Sign
     found.push({ rule: TASK_DRIFT_RULE, view, span: view.span(line.start, line.end), compact: false });
   }
   return found;
+}
+
+function instructionSteps(text: string, from: number, to: number): number {
+  let steps = 0;
+  let at = from;
+  while (at < to) {
+    let end = text.indexOf('\n', at);
+    if (end < 0 || end > to) end = to;
+    const line = text.slice(at, end).trim();
+    if (!QUESTION_LEAD.test(line) && !IMPERATIVE_LEAD.test(line) && INSTRUCTION_STEP.test(line)) steps++;
+    at = end + 1;
+  }
+  return steps;
 }
 
 /** How often each topic stem occurs: counted once for the content, so every line is checked in linear time. */
