@@ -103,4 +103,35 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     ),
     reason: 'describes an assistant that answers even illegal requests (non-English)',
   }),
+  rule({
+    id: 'ignore_previous_instructions',
+    family: 'override',
+    weight: 0.8,
+    indirectWeight: 0.95,
+    // German puts the verb last: "alle vorherigen Anweisungen vergisst".
+    triggers: ['vergisst', 'vergessen', 'ignorierst', 'ignorieren', 'missachtest', 'missachten'],
+    pattern: rx(
+      String.raw`(?<=\b(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|fruheren?)\s+(?:\S+\s+)?(?:anweisungen|instruktionen|regeln|befehle|vorgaben)\s+(?:\S+\s+){0,2}?)(?:vergisst|vergessen|ignorierst|ignorieren|missachtest|missachten)\b`,
+    ),
+    reason: 'asks to ignore earlier instructions (non-English)',
+  }),
+  rule({
+    id: 'reveal_system_prompt',
+    family: 'prompt_leak',
+    weight: 0.6,
+    indirectWeight: 0.8,
+    triggers: [
+      'systemprompt',
+      'system-prompt',
+      'systemnachricht',
+      'prompt du systeme',
+      'prompt del sistema',
+      'prompt do sistema',
+      'prompt di sistema',
+    ],
+    pattern: rx(
+      String.raw`(?:systemprompt|system-prompt|systemnachricht|prompt\s+(?:du|del|do|di)\s+sistema|prompt\s+du\s+systeme)\b(?:(?=[^.\n]{0,40}\b(?:zeig|verrat|nenn|gib|ausgeb|montre|revele|affiche|muestra|revela|mostra|rivela)\w*)|(?<=\b(?:zeig|verrat|nenn|gib|montre|revele|affiche|muestra|revela|mostra|rivela)\w*\s+(?:\S+\s+){0,4}(?:systemprompt|system-prompt|systemnachricht|prompt\s+(?:du|del|do|di)\s+sistema|prompt\s+du\s+systeme)))`,
+    ),
+    reason: 'asks the model to reveal its system prompt (non-English)',
+  }),
 ];

@@ -10,6 +10,7 @@ import { LICENCE_RULES } from './jailbreak-licence-rules.js';
 import { REFUSAL_RULES } from './jailbreak-refusal-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
 import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
+import { VARIANT_RULES } from './jailbreak-variant-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
 import { FRAMING_RULES } from './persona-framing-rules.js';
@@ -25,6 +26,7 @@ const INJECTION: readonly SignalRule[] = [
   ...MULTILINGUAL_RULES,
   ...STRUCTURE_RULES,
   ...REFUSAL_RULES,
+  ...VARIANT_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];

@@ -155,7 +155,7 @@ export const REFUSAL_RULES: readonly SignalRule[] = [
     weight: 0.35,
     triggers: ['bypass', 'circumvent', 'get around'],
     pattern: rx(
-      String.raw`(?:bypass(?:es|ed|ing)?|circumvent(?:s|ed|ing)?|get\s+around)\s+(?:the\s+|your\s+|its\s+|any\s+|all\s+)?(?:\S+\s+)?(?:limits?|limitations|restrictions|filters?|guidelines|safeguards|censorship|programming)\b`,
+      String.raw`(?:bypass(?:es|ed|ing)?|circumvent(?:s|ed|ing)?|get\s+around)\s+(?:the|your|its|any|all|these|those|my|their)\s+(?:\S+\s+)?(?:limits?|limitations|restrictions|filters?|guidelines|rules|polic(?:y|ies)|safeguards|censorship|programming)\b`,
     ),
     reason: 'asks the model to get around its limits',
   }),

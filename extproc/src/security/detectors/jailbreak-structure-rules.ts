@@ -148,7 +148,9 @@ export const STRUCTURE_RULES: readonly SignalRule[] = [
     family: 'persona',
     weight: 0.3,
     triggers: ['opposite'],
-    pattern: rx(String.raw`opposite\s+(?:machine|bot|mode|day|ai|gpt)\b`),
+    pattern: rx(
+      String.raw`opposite\s+(?:(?:machine|bot|mode|day|ai|gpt)\b|of\s+(?:the\s+)?(?:assistant|yourself|chatgpt|claude|${AI})\b)`,
+    ),
     reason: 'names an "opposite" persona',
   }),
   rule({
