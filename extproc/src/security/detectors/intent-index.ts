@@ -2,6 +2,7 @@
 // a single RuleSet, scanned once per segment reading and cached on the segment's normalisation: a trigger pass costs
 // about as much as visiting every word start (~5 ms/MB), so doing it once instead of twice is most of the saving.
 import type { Normalised } from '../normalise.js';
+import { INDIRECT_ADDRESS_RULES } from './injection-indirect-address-rules.js';
 import { INDIRECT_RULES } from './injection-indirect-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { INJECTION_RULES } from './injection-rules.js';
@@ -21,6 +22,7 @@ const INJECTION: readonly SignalRule[] = [
   ...JAILBREAK_RULES,
   ...LICENCE_RULES,
   ...INDIRECT_RULES,
+  ...INDIRECT_ADDRESS_RULES,
   ...PERSONA_RULES,
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
