@@ -170,4 +170,144 @@ export const VARIANT_RULES: readonly SignalRule[] = [
     ),
     reason: 'asks for a second answer from another persona',
   }),
+  rule({
+    id: 'defiance_of_ethics',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: ['defiance'],
+    pattern: rx(
+      String.raw`defiance\s+(?:of|to)\s+(?:all\s+|any\s+)?(?:\S+\s+)?(?:ethics|morals|morality|rules|guidelines|polic(?:y|ies)|restrictions|filters|openai|anthropic)\b`,
+    ),
+    reason: 'names a persona defined by defying ethics or rules',
+  }),
+  rule({
+    id: 'affirmative_opening_dictated',
+    family: 'refusal_suppression',
+    weight: 0.25,
+    triggers: ["here's", 'here is', 'here are', "i'd be happy", 'i can help'],
+    // Adds to forced_affirmative_prefix: the dictated opening goes on into compliance ("Sure, here is").
+    pattern: rx(
+      String.raw`(?<=["'\u201c\u2018](?:sure|certainly|absolutely|of\s+course|gladly)[,!.]?\s+)(?:here(?:'s|\s+is|\s+are)|i'd\s+be\s+happy|i\s+can\s+help)\b`,
+    ),
+    reason: 'dictates an opening that already complies',
+  }),
+  rule({
+    id: 'safeguards_removed',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: [
+      'remove',
+      'disable',
+      'deactivate',
+      'lift',
+      'strip',
+      'turn off',
+      'turned off',
+      'switch off',
+      'switched off',
+      'drop',
+    ],
+    pattern: rx(
+      String.raw`(?:remov(?:e|ed)|disabled?|deactivated?|lift(?:ed)?|strip(?:ped)?|turn(?:ed)?\s+off|switch(?:ed)?\s+off|drop(?:ped)?)\s+(?:all\s+(?:of\s+)?)?(?:your|its|the\s+(?:model's|assistant's|ai's))\s+(?:(?:content|safety|ethical|moral)\s+(?:filters?|restrictions|limits|limitations|guidelines|rules|polic(?:y|ies)|settings|training|features|measures)|(?:\S+\s+)?(?:filters|guardrails|safeguards|censorship|alignment|ethics))\b`,
+    ),
+    reason: "claims the model's safeguards have been removed",
+  }),
+  rule({
+    id: 'rules_meant_to_be_broken',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: ['broken'],
+    pattern: rx(
+      String.raw`(?<=\b(?:guidelines|rules|restrictions|polic(?:y|ies)|filters|ethics|programming)\s+(?:\S+\s+){0,6}?(?:deserve|need|ought|are\s+meant|were\s+made|exist)\s+to\s+be\s+)broken\b`,
+    ),
+    reason: 'argues that the rules should be broken',
+  }),
+  rule({
+    id: 'provider_authorisation_claim',
+    family: 'spoofed_turn',
+    weight: 0.45,
+    indirectWeight: 0.75,
+    triggers: ['authorization', 'authorisation', 'permission', 'clearance', 'approval'],
+    pattern: rx(
+      String.raw`(?:authori[sz]ation|permission|clearance|approval)\s+from\s+(?:openai|anthropic|your\s+(?:developers?|creators?|makers?|team|engineers?|administrators?))\b`,
+    ),
+    reason: "claims the model's makers authorised the request",
+  }),
+  rule({
+    id: 'answer_again_unfiltered',
+    family: 'refusal_suppression',
+    weight: 0.5,
+    triggers: ['filter', 'restriction', 'censorship', 'safety', 'disclaimer', 'warning'],
+    pattern: rx(
+      String.raw`(?<=\b(?:answer|respond|reply|try|do\s+it|say\s+it)\s+(?:it\s+|that\s+)?again\s+(?:but\s+)?without\s+(?:the\s+|your\s+|any\s+)?)(?:filters?|restrictions|censorship|safety\s+\S+|disclaimers?|warnings?)\b`,
+    ),
+    reason: 'asks for the refused answer again without the filter',
+  }),
+  rule({
+    id: 'declared_jailbroken',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: ['jailbroken'],
+    pattern: rx(
+      String.raw`(?<=\b(?:you|you've|you\s+have|you\s+are|you're|it\s+has|it\s+is)\s+(?:been\s+|now\s+|officially\s+|successfully\s+){0,2})jailbroken\b`,
+    ),
+    reason: 'tells the model it has been jailbroken',
+  }),
+  rule({
+    id: 'hide_from_moderation',
+    family: 'encoding',
+    weight: 0.55,
+    triggers: ['cannot', "can't", "won't", 'will not', "doesn't", 'does not'],
+    pattern: rx(
+      String.raw`(?<=\b(?:so|so\s+that|such\s+that)\s+(?:the\s+)?(?:moderation|filters?|safety\s+(?:system|filter)|content\s+filter|monitoring|monitors?|openai|reviewers?|classifiers?)\s+(?:system\s+|tools?\s+)?)(?:cannot|can't|won't|will\s+not|doesn't|does\s+not)\s+(?:see|detect|notice|flag|catch|read|block)\b`,
+    ),
+    reason: 'asks to hide the answer from moderation',
+  }),
+  rule({
+    id: 'bedtime_relative_skeleton',
+    family: 'persona',
+    weight: 0.4,
+    triggers: ['used to'],
+    pattern: rx(
+      String.raw`(?<=\b(?:grand(?:ma|mother|pa|father|mom|dad)|granny|nana|grandparents?)\s+(?:\S+\s+){0,3}?)used\s+to\s+(?:tell|read|sing|recite|give|whisper)\s+(?:me\s+)?[^.\n;]{0,60}\b(?:at\s+bedtime|to\s+(?:help\s+me\s+)?(?:fall\s+a)?sleep|before\s+(?:bed|sleep))`,
+    ),
+    reason: 'the "late relative read it to me at bedtime" scaffold',
+  }),
+  rule({
+    id: 'become_the_relative',
+    family: 'persona',
+    weight: 0.25,
+    triggers: [
+      'be her',
+      'be him',
+      'be my grand',
+      'act as my grand',
+      'pretend to be my grand',
+      'pretend to be her',
+    ],
+    pattern: rx(
+      String.raw`(?:be|act\s+as|pretend\s+to\s+be|play)\s+(?:her|him|my\s+(?:late\s+)?grand(?:ma|mother|pa|father|mom|dad))\b`,
+    ),
+    reason: 'asks the model to play the relative',
+  }),
+  rule({
+    id: 'declared_free',
+    family: 'unrestricted',
+    weight: 0.35,
+    triggers: ['free'],
+    pattern: rx(
+      String.raw`(?<=\b(?:you\s+are|you're)\s+(?:now\s+|finally\s+)?)free(?:\s+now|\s+at\s+last)?(?=\s*[.!;]|\s*,\s*(?:no|free)\b)`,
+    ),
+    reason: 'tells the model it is free now',
+  }),
+  rule({
+    id: 'mode_output_tags',
+    family: 'persona',
+    weight: 0.45,
+    triggers: ['normal output', 'normal response', 'classic output'],
+    pattern: rx(
+      String.raw`(?:normal|classic)\s+(?:output|response)\s*\)?\s*(?:and|&|,|/)\s*\(?[^)\n]{0,12}?(?:developer|jailbreak|jailbroken|dan|unfiltered|uncensored|evil|unlocked)\s+(?:mode\s+)?(?:output|response)\b`,
+    ),
+    reason: 'pairs a normal output tag with an unlocked-mode output tag',
+  }),
 ];
