@@ -113,6 +113,7 @@ describe('jailbreak scaffolds that work through structure', () => {
     // Talking about conversations and systems.
     'The user message is shown on the left and the system prompt editor on the right of the dashboard.',
     'Our admin panel lets a user with access level admin reset passwords for their team.',
+    'Connect with mysql --user=admin --host=db.internal and run the migration as root.',
     // Opposites and politeness in ordinary role prompts.
     'Act as an English teacher: I say a word and you tell me its opposite, then use both in a sentence.',
     'I want you to act as a debate coach. Explain why polite disagreement works better than insults.',

@@ -190,8 +190,9 @@ export const STRUCTURE_RULES: readonly SignalRule[] = [
     weight: 0.35,
     indirectWeight: 0.6,
     triggers: ['admin', 'administrator', 'root', 'superuser', 'sudo', 'god'],
+    // A bare "user" key counts only with a bracketed value ("User = [Admin]"), so "mysql --user=admin" is left alone.
     pattern: rx(
-      String.raw`(?<=\b(?:user(?:[\s_-]?(?:class|role|level|type|rank|status|access))?|access(?:[\s_-]?level)?|privileges?|permissions?|clearance)\s*[\])}]?\s*(?:[:=]+|->)\s*[\[({]?\s*["']?)(?:admin|administrator|root|superuser|sudo|god)\b`,
+      String.raw`(?<=(?<!-)\b(?:(?:user[\s_-]?(?:class|role|level|type|rank|status|access)|access(?:[\s_-]?level)?|privileges?|permissions?|clearance)\s*[\])}]?\s*(?:[:=]+|->)\s*[\[({]?\s*["']?|user\s*[\])}]?\s*(?:[:=]+|->)\s*[\[({]\s*))(?:admin|administrator|root|superuser|sudo|god)\b`,
     ),
     reason: 'declares the user an administrator',
   }),
