@@ -97,9 +97,10 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     id: 'answers_everything_illegal',
     family: 'refusal_suppression',
     weight: 0.45,
-    triggers: ['antwortet', 'beantwortet', 'responde', 'repond', 'risponde'],
+    triggers: ['antwortet', 'beantwortet', 'responde', 'repond', 'risponde', 'alles'],
+    // German may put the verb last: "die auf alles, auch illegale Sachen, antwortet".
     pattern: rx(
-      String.raw`(?:antwortet|beantwortet|responde|repond|risponde)\s+(?:auf\s+|a\s+)?(?:alles|todo|tudo|tout|tutto)\b[^.\n]{0,20}\b(?:illegal\w*|verboten\w*|unmoralisch\w*|ilegal\w*|inmoral\w*|imoral\w*|illicit\w*|immoral\w*)`,
+      String.raw`(?:antwortet|beantwortet|responde|repond|risponde)\s+(?:auf\s+|a\s+)?(?:alles|todo|tudo|tout|tutto)\b[^.\n]{0,20}\b(?:illegal\w*|verboten\w*|unmoralisch\w*|ilegal\w*|inmoral\w*|imoral\w*|illicit\w*|immoral\w*)|alles\b[^.\n]{0,30}\b(?:illegal\w*|verboten\w*|unmoralisch\w*)\b[^.\n]{0,30}\b(?:antwortet|beantwortet)\b`,
     ),
     reason: 'describes an assistant that answers even illegal requests (non-English)',
   }),

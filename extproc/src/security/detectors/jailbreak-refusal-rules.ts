@@ -166,7 +166,7 @@ export const REFUSAL_RULES: readonly SignalRule[] = [
     indirectWeight: 0.4,
     triggers: ['backwards', 'in reverse', 'reversed'],
     pattern: rx(
-      String.raw`(?<=\b(?:read|write|say|spell|recite|output|print|give)\s+(?:\S+\s+){0,6}?)(?:backwards|in\s+reverse|reversed)\b`,
+      String.raw`(?<=\b(?:read|write|say|spell|recite|output|print|give|reply|answer|respond)\s+(?:\S+\s+){0,6}?)(?:backwards|in\s+reverse|reversed)\b`,
     ),
     reason: 'asks for text to be written backwards',
   }),
