@@ -107,4 +107,16 @@ export const INDIRECT_ADDRESS_RULES: readonly SignalRule[] = [
     ),
     reason: 'asks for the instructions the model was given',
   }),
+  rule({
+    id: 'while_you_process',
+    family: 'addressed_to_ai',
+    weight: 0.05,
+    indirectWeight: 0.55,
+    triggers: ['summari', 'translating', 'answering', 'responding', 'replying', 'processing'],
+    // "When summarizing, …" opening a sentence of content: addressed to whoever is summarising it.
+    pattern: rx(
+      String.raw`(?<=(?:^|[.!?]\s+|\n\s*)(?:when|while|whenever|as|if)\s+(?:you(?:'re|\s+are)\s+)?)(?:summari[sz]ing|translating|answering|responding|replying|processing)\b(?:\s+(?:this|it|the\s+(?:email|message|page|document|text)))?\s*,`,
+    ),
+    reason: 'content gives orders to whoever processes it',
+  }),
 ];
