@@ -2,9 +2,10 @@
 // no reason to hold a stand-alone request to an assistant ("Write a poem about the sea.", "What is the capital of
 // Peru?") on a topic the rest of the content never mentions: such a line is aimed at the model, to make it do
 // another task than the user's. Two things must hold for a line: it reads as a request to an assistant (a
-// content-producing imperative, or a general-knowledge question that names nobody in the correspondence), and none
-// of its topic words occurs anywhere else in the content (a FAQ's question is answered right below it; an email's
-// own questions are about the email's business). Only content is read this way, never the user's own words.
+// content-producing imperative, or a general-knowledge question that names nobody in the correspondence), and most
+// of its topic words occur nowhere else in the content (a FAQ's question is answered right below it; an email's own
+// questions are about the email's business). A document of many such lines (a to-do list, a quiz, a how-to page) is
+// left alone. Only content is read this way, never the user's own words.
 import type { TextView } from '../normalise.js';
 import type { SignalMatch, SignalRule } from './intent-signals.js';
 import { rule } from './pattern-kit.js';
