@@ -172,6 +172,28 @@ export async function startExtprocProcess(
   return { ...node, grpcPort, metricsPort };
 }
 
+export interface FloorExtprocProcess extends NodeChild {
+  grpcPort: number;
+}
+
+/** The no-op ext_proc server (bench/floor-extproc.ts): the protocol's own cost, for comparison. */
+export async function startFloorExtprocProcess(root: string): Promise<FloorExtprocProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/floor-extproc.ts')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const node = superviseNode('no-op ext_proc', child);
+  const grpcPort = await until(
+    'no-op ext_proc',
+    30_000,
+    async () => Number(/^listening (\d+)$/m.exec(node.output.get())?.[1]) || null,
+    node.exitInfo,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${node.output.get()}`);
+  });
+  return { ...node, grpcPort };
+}
+
 /** The load generator: a forked child so it gets its own event loop (and an IPC channel for jobs). */
 export function forkLoadGenerator(root: string): NodeChild {
   const child = fork(join(root, 'bench/load.ts'), [], {

@@ -1,5 +1,6 @@
 // Turns the raw runs into medians, differences and target verdicts, as text for people and JSON for machines.
 import type { Environment, Params } from './config.js';
+import type { PhaseShare } from './extproc-phases.js';
 import type { LoadResult } from './load.js';
 import { SCENARIOS, type ScenarioName, SETUP_LABELS, type Setup } from './scenarios.js';
 import { type Dist, median, medianDist } from './stats.js';
@@ -20,6 +21,8 @@ export interface RunRecord {
   machineCores: number;
   /** Of those, cores used by processes that are not part of the bench (noise from neighbours). */
   otherCores: number;
+  /** Full setup only: ext_proc messages and extproc handler time per request, by phase. */
+  extprocPhases?: Record<string, PhaseShare>;
 }
 
 export interface BenchReport extends Environment {
@@ -47,11 +50,18 @@ interface Aggregate {
   machineCores: number;
   /** Worst run, not the median: one noisy run is enough to distrust a comparison. */
   maxOtherCores: number;
+  /** Medians over runs, per phase (full setup only). */
+  extprocPhases: Record<string, PhaseShare>;
 }
 
 interface ModeSummary {
   alone: Aggregate;
   full: Aggregate;
+  /** Envoy + the no-op ext_proc server (paced probe only). */
+  floor: Aggregate | null;
+  /** What the ext_proc protocol and a Node gRPC server add with no work behind them. */
+  floorAddedP50Ms: number;
+  floorAddedP99Ms: number;
   addedP50Ms: number;
   addedP90Ms: number;
   addedP99Ms: number;
@@ -80,7 +90,21 @@ function aggregate(runs: RunRecord[]): Aggregate {
     ) as Record<ProcName, number>,
     machineCores: median(runs.map((r) => r.machineCores)),
     maxOtherCores: Math.max(...runs.map((r) => r.otherCores)),
+    extprocPhases: medianPhases(runs),
   };
+}
+
+function medianPhases(runs: RunRecord[]): Record<string, PhaseShare> {
+  const phases = new Set(runs.flatMap((r) => Object.keys(r.extprocPhases ?? {})));
+  const out: Record<string, PhaseShare> = {};
+  for (const phase of phases) {
+    const shares = runs.map((r) => r.extprocPhases?.[phase] ?? { messages: 0, handlerUs: 0 });
+    out[phase] = {
+      messages: median(shares.map((x) => x.messages)),
+      handlerUs: median(shares.map((x) => x.handlerUs)),
+    };
+  }
+  return out;
 }
 
 function modeSummary(runs: RunRecord[], scenario: ScenarioName, mode: Mode): ModeSummary | null {
@@ -89,9 +113,13 @@ function modeSummary(runs: RunRecord[], scenario: ScenarioName, mode: Mode): Mod
   if (pick('alone').length === 0) return null;
   const alone = aggregate(pick('alone'));
   const full = aggregate(pick('full'));
+  const floor = pick('floor').length > 0 ? aggregate(pick('floor')) : null;
   return {
     alone,
     full,
+    floor,
+    floorAddedP50Ms: floor ? floor.latency.p50 - alone.latency.p50 : Number.NaN,
+    floorAddedP99Ms: floor ? floor.latency.p99 - alone.latency.p99 : Number.NaN,
     addedP50Ms: full.latency.p50 - alone.latency.p50,
     addedP90Ms: full.latency.p90 - alone.latency.p90,
     addedP99Ms: full.latency.p99 - alone.latency.p99,
@@ -138,7 +166,7 @@ function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: 
   const w = [28, 11, 11, 11, 10, ...(stream ? [13, 13] : [])];
   const head = [`  ${title}`, 'p50', 'p90', 'p99', 'req/s', ...(stream ? ['TTFB p50', 'TTFB p99'] : [])];
   const line = (setup: Setup) => {
-    const a = s[setup];
+    const a = s[setup] as Aggregate;
     const cells = [
       `    ${SETUP_LABELS[setup]}`,
       ms(a.latency.p50),
@@ -159,12 +187,25 @@ function latencyTable(title: string, s: ModeSummary, stream: boolean, perRound: 
     pct(s.throughputRatio),
   ];
   if (stream) added.push(plusMs(s.addedTtfbP50Ms), plusMs(s.addedTtfbP99Ms));
-  return [
-    row(head, w),
-    line('alone'),
-    line('full'),
-    `${row(added, w)}   (req/s: full pipeline / Envoy alone)`,
-  ];
+  const out = [row(head, w), line('alone'), line('full')];
+  if (s.floor) out.push(line('floor'));
+  out.push(`${row(added, w)}   (req/s: full pipeline / Envoy alone)`);
+  if (s.floor) {
+    const floorAdded = [
+      '    added by no-op ext_proc',
+      plusMs(s.floorAddedP50Ms),
+      plusMs(s.floor.latency.p90 - s.alone.latency.p90),
+      plusMs(s.floorAddedP99Ms),
+      pct(s.floor.rps / s.alone.rps),
+    ];
+    if (stream)
+      floorAdded.push(
+        plusMs(s.floor.ttfb.p50 - s.alone.ttfb.p50),
+        plusMs(s.floor.ttfb.p99 - s.alone.ttfb.p99),
+      );
+    out.push(`${row(floorAdded, w)}   (the protocol's own cost: nothing but the key swap behind it)`);
+  }
+  return out;
 }
 
 function cpuTable(s: ModeSummary, cpus: number): string[] {
@@ -191,6 +232,21 @@ function cpuTable(s: ModeSummary, cpus: number): string[] {
   return out;
 }
 
+/** Messages and handler time per request by phase: the added latency beyond handler time is transport. */
+function phaseLine(label: string, phases: Record<string, PhaseShare>): string[] {
+  const entries = Object.entries(phases);
+  if (entries.length === 0) return [];
+  const parts = entries.map(
+    ([phase, x]) => `${phase} ${x.messages.toFixed(2)}× ${x.handlerUs.toFixed(0)} µs`,
+  );
+  const messages = entries.reduce((s, [, x]) => s + x.messages, 0);
+  const handler = entries.reduce((s, [, x]) => s + x.handlerUs, 0);
+  return [
+    `  extproc per request, ${label}: ${messages.toFixed(2)} ext_proc messages, ${handler.toFixed(0)} µs in handlers`,
+    `    (${parts.join(' · ')})`,
+  ];
+}
+
 function header(report: BenchReport): string[] {
   const p = report.params;
   return [
@@ -198,13 +254,14 @@ function header(report: BenchReport): string[] {
     'AgentCostControl gateway benchmark: Envoy alone vs Envoy + extproc',
     `  commit ${report.commit} · Node ${report.node} · Envoy ${report.envoy} · ${report.cpus} CPUs (${report.cpuModel})`,
     `  Envoy --concurrency ${p.envoyConcurrency} (both Envoys, same binary) · extproc fail-closed, message timeout ${p.messageTimeoutMs} ms, log level warn`,
+    `  ext_proc bodies: ${p.pipelinedBodies ? 'pipelined (STREAMED, sent without waiting for the headers reply)' : 'request BUFFERED, response STREAMED (the default)'}`,
     ...(p.envoyRuntime
       ? [`  EXPERIMENT: Envoy runtime overrides on both Envoys: ${JSON.stringify(p.envoyRuntime)}`]
       : []),
     `  fake upstream: ${p.pieces} content pieces per response, no artificial delay · each component is its own process, loopback only`,
     `  closed loop: ${p.concurrency} clients, ${p.warmupSeconds} s warm-up + ${p.seconds} s measured per run`,
     p.probeSeconds > 0
-      ? `  paced probe: ${p.probeRps} req/s, 1 s warm-up + ${p.probeSeconds} s measured per run (latency without queueing)`
+      ? `  paced probe: ${p.probeRps} req/s, 1 s warm-up + ${p.probeSeconds} s measured per run (latency without queueing), also through a no-op ext_proc server`
       : '  paced probe: skipped (BENCH_PROBE_SECONDS=0)',
     `  ${p.rounds} round(s) per setup, order alternating (alone→full, full→alone, …); figures are medians over rounds`,
   ];
@@ -213,14 +270,18 @@ function header(report: BenchReport): string[] {
 function targetLines(report: BenchReport, summaries: ScenarioSummary[]): string[] {
   const p = report.params;
   const w = [22, 22, 22, 16];
-  const probe = p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99` : '';
+  const probe =
+    p.probeSeconds > 0 ? `   paced ${p.probeRps} req/s: added p50 / p99 (no-op ext_proc: p50 / p99)` : '';
   const out = [
     `── targets at ${p.concurrency} concurrent clients (informative: they do not change the exit code)`,
     row(['  scenario', 'added p50 ≤ 1 ms', 'added p99 ≤ 3 ms', 'req/s ≥ 40%'], w) + probe,
   ];
   for (const s of summaries) {
     const c = s.closed;
-    const paced = s.paced ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` : '';
+    const paced = s.paced
+      ? `   ${plusMs(s.paced.addedP50Ms)} / ${plusMs(s.paced.addedP99Ms)}` +
+        ` (${plusMs(s.paced.floorAddedP50Ms)} / ${plusMs(s.paced.floorAddedP99Ms)})`
+      : '';
     const cells = [
       `  ${s.scenario}`,
       `${plusMs(c.addedP50Ms)} ${verdict(s.targets.addedP50)}`,
@@ -278,6 +339,8 @@ export function formatReport(report: BenchReport): string {
     out.push(...latencyTable(`closed loop, ${p.concurrency} clients`, s.closed, info.stream, true));
     if (s.paced) out.push(...latencyTable(`paced, ${p.probeRps} req/s`, s.paced, info.stream, false));
     out.push(...cpuTable(s.closed, report.cpus));
+    out.push(...phaseLine('closed loop', s.closed.full.extprocPhases));
+    if (s.paced) out.push(...phaseLine('paced', s.paced.full.extprocPhases));
     out.push(
       `  extproc RSS peak during this scenario: ${mb(report.extproc.peakRssByScenario[s.scenario] ?? Number.NaN)}`,
     );

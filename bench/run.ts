@@ -8,17 +8,20 @@ import { renderBootstrap } from '../envoy/src/bootstrap.js';
 import { ensureEnvoy } from '../envoy/src/install.js';
 import { freePort, type RunningEnvoy, startEnvoy } from '../envoy/src/process.js';
 import { environment, HELP, loadParams, type Params } from './config.js';
+import { phaseShares, readPhaseCounters } from './extproc-phases.js';
 import { LoadClient } from './load-client.js';
 import {
   cpuSeconds,
   type ExtprocProcess,
   type FakeUpstreamProcess,
+  type FloorExtprocProcess,
   forkLoadGenerator,
   killAllNow,
   machineBusySeconds,
   memory,
   startExtprocProcess,
   startFakeUpstreamProcess,
+  startFloorExtprocProcess,
   stopAll,
   track,
 } from './procs.js';
@@ -36,9 +39,21 @@ import { requestSpec, SCENARIOS, type ScenarioName, type Setup } from './scenari
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, extproc: ExtprocProcess) {
+/** Setups measured in each mode: the no-op floor only matters for latency, so only the paced probe runs it. */
+const SETUPS_BY_MODE = {
+  closed: ['alone', 'full'],
+  paced: ['alone', 'full', 'floor'],
+} as const satisfies Record<string, readonly Setup[]>;
+
+async function startEnvoys(
+  p: Params,
+  bin: string,
+  fake: FakeUpstreamProcess,
+  extproc: ExtprocProcess,
+  floor: FloorExtprocProcess,
+) {
   const envoys = {} as Record<Setup, RunningEnvoy & { dead: boolean }>;
-  for (const setup of ['alone', 'full'] as const) {
+  for (const setup of ['alone', 'full', 'floor'] as const) {
     const bootstrap = renderBootstrap({
       listen: { host: '127.0.0.1', port: await freePort() },
       admin: { host: '127.0.0.1', port: await freePort() },
@@ -47,10 +62,11 @@ async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, ex
           ? null
           : {
               host: '127.0.0.1',
-              port: extproc.grpcPort,
+              port: setup === 'full' ? extproc.grpcPort : floor.grpcPort,
               failureModeAllow: false,
               messageTimeoutMs: p.messageTimeoutMs,
               maxMessageTimeoutMs: 10_000,
+              pipelinedBodies: p.pipelinedBodies,
             },
       upstreams: { openai: fake.url, anthropic: fake.url },
     });
@@ -70,7 +86,7 @@ async function startEnvoys(p: Params, bin: string, fake: FakeUpstreamProcess, ex
 /** One real request per scenario and setup before any load: a misconfiguration fails here with its body. */
 async function sanityCheck(origins: Record<Setup, string>, scenarios: ScenarioName[]): Promise<void> {
   for (const scenario of scenarios) {
-    for (const setup of ['alone', 'full'] as const) {
+    for (const setup of ['alone', 'full', 'floor'] as const) {
       const spec = requestSpec(scenario, setup);
       const res = await fetch(origins[setup] + spec.path, {
         method: 'POST',
@@ -104,8 +120,13 @@ async function main(): Promise<number> {
   const extprocEntry = process.env.BENCH_EXTPROC_MAIN?.trim() || join(ROOT, 'extproc/dist/main.js');
   const nodeArgs = process.env.BENCH_EXTPROC_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   const extproc = await startExtprocProcess(ROOT, extprocEntry, nodeArgs);
-  const envoys = await startEnvoys(p, envoyBin, fake, extproc);
-  const origins = { alone: envoys.alone.listenUrl, full: envoys.full.listenUrl };
+  const floor = await startFloorExtprocProcess(ROOT);
+  const envoys = await startEnvoys(p, envoyBin, fake, extproc, floor);
+  const origins = {
+    alone: envoys.alone.listenUrl,
+    full: envoys.full.listenUrl,
+    floor: envoys.floor.listenUrl,
+  };
   await sanityCheck(origins, p.scenarios);
   const loadNode = forkLoadGenerator(ROOT);
   const load = new LoadClient(loadNode);
@@ -114,18 +135,29 @@ async function main(): Promise<number> {
   const pid = (c: { child: { pid?: number } }) => c.child.pid as number;
   const procPids = (setup: Setup): Record<ProcName, number> => ({
     envoy: envoys[setup].pid,
-    extproc: pid(extproc),
+    extproc: setup === 'floor' ? pid(floor) : pid(extproc),
     upstream: pid(fake),
     loadgen: pid(loadNode),
   });
   // Everything this bench runs; whatever else the machine did in a window is someone else's load (noise).
-  const ours = [envoys.alone.pid, envoys.full.pid, pid(extproc), pid(fake), pid(loadNode), process.pid];
+  const ours = [
+    envoys.alone.pid,
+    envoys.full.pid,
+    envoys.floor.pid,
+    pid(extproc),
+    pid(floor),
+    pid(fake),
+    pid(loadNode),
+    process.pid,
+  ];
   const checkAlive = () => {
     const dead = [
       ['extproc', extproc.exitInfo(), extproc.output.get()],
       ['fake upstream', fake.exitInfo(), fake.output.get()],
       ['envoy (alone)', envoys.alone.dead ? 'exited' : null, envoys.alone.logs()],
       ['envoy (full)', envoys.full.dead ? 'exited' : null, envoys.full.logs()],
+      ['no-op ext_proc', floor.exitInfo(), floor.output.get()],
+      ['envoy (floor)', envoys.floor.dead ? 'exited' : null, envoys.floor.logs()],
     ].find(([, info]) => info !== null);
     if (dead)
       throw new Error(`${dead[0]} died during the benchmark (${dead[1]}):\n${String(dead[2]).slice(-3000)}`);
@@ -153,7 +185,8 @@ async function main(): Promise<number> {
       const seconds = mode === 'closed' ? p.seconds : p.probeSeconds;
       for (let round = 1; round <= p.rounds; round++) {
         // Alternate the order (ABBA) so drift over time (caches, GC of long-lived processes, neighbours) cancels.
-        const order: Setup[] = round % 2 === 1 ? ['alone', 'full'] : ['full', 'alone'];
+        const setups = SETUPS_BY_MODE[mode];
+        const order: Setup[] = round % 2 === 1 ? [...setups] : [...setups].reverse();
         for (const setup of order) {
           const what = mode === 'closed' ? `${p.concurrency} clients` : `${p.probeRps} req/s`;
           log(`${scenario} · ${what} · ${setup} · round ${round}/${p.rounds}`);
@@ -168,6 +201,9 @@ async function main(): Promise<number> {
           });
           let before = sample();
           let after = before;
+          // The phase counters only move for the full setup; read at the edges of the measured window too.
+          let phasesBefore = setup === 'full' ? readPhaseCounters(extproc.metricsPort) : null;
+          let phasesAfter = phasesBefore;
           const result = await load.run(
             {
               origin: origins[setup],
@@ -180,12 +216,21 @@ async function main(): Promise<number> {
               durationMs: seconds * 1000,
             },
             (phase) => {
-              if (phase === 'measure') before = sample();
-              else after = sample();
+              if (phase === 'measure') {
+                before = sample();
+                if (setup === 'full') phasesBefore = readPhaseCounters(extproc.metricsPort);
+              } else {
+                after = sample();
+                if (setup === 'full') phasesAfter = readPhaseCounters(extproc.metricsPort);
+              }
             },
           );
           checkAlive();
           const requests = Math.max(1, result.rps * seconds);
+          const extprocPhases =
+            phasesBefore && phasesAfter
+              ? phaseShares(await phasesBefore, await phasesAfter, requests)
+              : undefined;
           const cpuMsPerRequest = Object.fromEntries(
             PROC_NAMES.map((n) => [n, ((after.procs[n] - before.procs[n]) * 1000) / requests]),
           ) as Record<ProcName, number>;
@@ -200,6 +245,7 @@ async function main(): Promise<number> {
             cpuMsPerRequest,
             machineCores,
             otherCores,
+            extprocPhases,
           });
           if (result.errors > 0)
             log(`!!! ${result.errors} failed requests: ${JSON.stringify(result.errorKinds)}`);

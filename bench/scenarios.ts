@@ -4,11 +4,16 @@
 // it. The keys have equal length so header sizes match too.
 
 export type ScenarioName = 'openai-chat' | 'openai-stream' | 'anthropic-stream';
-export type Setup = 'alone' | 'full';
+/** `floor`: Envoy with a no-op ext_proc server (bench/floor-extproc.ts), the protocol's own cost. */
+export type Setup = 'alone' | 'full' | 'floor';
 
 export const SCENARIO_NAMES: readonly ScenarioName[] = ['openai-chat', 'openai-stream', 'anthropic-stream'];
 
-export const SETUP_LABELS: Record<Setup, string> = { alone: 'Envoy alone', full: 'Envoy + extproc' };
+export const SETUP_LABELS: Record<Setup, string> = {
+  alone: 'Envoy alone',
+  full: 'Envoy + extproc',
+  floor: 'Envoy + no-op ext_proc',
+};
 
 const pad = (prefix: string): string => prefix.padEnd(48, '0');
 export const KEYS = {
@@ -74,10 +79,10 @@ export function requestSpec(scenario: ScenarioName, setup: Setup): RequestSpec {
   let body: unknown;
   if (scenario === 'anthropic-stream') {
     path = '/v1/messages';
-    headers['x-api-key'] = setup === 'full' ? KEYS.gateway : KEYS.anthropicProvider;
+    headers['x-api-key'] = setup === 'alone' ? KEYS.anthropicProvider : KEYS.gateway;
     headers['anthropic-version'] = '2023-06-01';
     body = {
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1024,
       system: SYSTEM,
       messages: [{ role: 'user', content: USER }],
@@ -85,7 +90,7 @@ export function requestSpec(scenario: ScenarioName, setup: Setup): RequestSpec {
     };
   } else {
     path = '/v1/chat/completions';
-    headers.authorization = `Bearer ${setup === 'full' ? KEYS.gateway : KEYS.openaiProvider}`;
+    headers.authorization = `Bearer ${setup === 'alone' ? KEYS.openaiProvider : KEYS.gateway}`;
     body = {
       model: 'gpt-4o-mini',
       max_tokens: 1024,

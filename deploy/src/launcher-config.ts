@@ -7,6 +7,10 @@ export interface LauncherConfig {
   adminPort: number;
   failOpen: boolean;
   messageTimeoutMs: number;
+  /** ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS: the longest extproc may extend a message's timer to (read by extproc too). */
+  maxMessageTimeoutMs: number;
+  /** ACC_EXTPROC_PIPELINED_BODIES: one ext_proc round trip per direction (envoy/src/bootstrap.ts). */
+  pipelinedBodies: boolean;
   envoyConcurrency: number;
   accessLog: boolean;
   upstreams: { openai: string; anthropic: string };
@@ -18,12 +22,27 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   const host = env.ACC_HOST?.trim() || '127.0.0.1';
   if (!/^[\w.:-]+$/.test(host))
     throw new ConfigError(`ACC_HOST must be an IP address or host name, got "${host}"`);
+  const failOpen = parseBoolean(env, 'ACC_FAIL_OPEN', false);
+  const messageTimeoutMs = parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000);
+  const maxMessageTimeoutMs = parseInteger(env, 'ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS', 10_000, 10, 600_000);
+  if (maxMessageTimeoutMs < messageTimeoutMs) {
+    throw new ConfigError('ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS must be at least ACC_EXTPROC_MESSAGE_TIMEOUT_MS');
+  }
+  const pipelinedBodies = parseBoolean(env, 'ACC_EXTPROC_PIPELINED_BODIES', false);
+  if (failOpen && pipelinedBodies) {
+    throw new ConfigError(
+      'ACC_EXTPROC_PIPELINED_BODIES needs ACC_FAIL_OPEN=false: with fail-open, a client uploading slower than ' +
+        'ACC_EXTPROC_MESSAGE_TIMEOUT_MS would get its request forwarded unchecked',
+    );
+  }
   return {
     host,
     port: parseInteger(env, 'ACC_PORT', 10000, 1, 65535),
     adminPort: parseInteger(env, 'ACC_ADMIN_PORT', 9901, 1, 65535),
-    failOpen: parseBoolean(env, 'ACC_FAIL_OPEN', false),
-    messageTimeoutMs: parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000),
+    failOpen,
+    messageTimeoutMs,
+    maxMessageTimeoutMs,
+    pipelinedBodies,
     envoyConcurrency: parseInteger(env, 'ACC_ENVOY_CONCURRENCY', 2, 1, 256),
     accessLog: parseBoolean(env, 'ACC_ACCESS_LOG', false),
     maxFallbackRetries: parseInteger(env, 'ACC_FALLBACK_MAX_RETRIES', 2, 0, 10),

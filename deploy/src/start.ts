@@ -116,7 +116,8 @@ async function main(): Promise<void> {
         port: extprocConfig.grpcPort,
         failureModeAllow: launcher.failOpen,
         messageTimeoutMs: launcher.messageTimeoutMs,
-        maxMessageTimeoutMs: Math.max(launcher.messageTimeoutMs, 10_000),
+        maxMessageTimeoutMs: launcher.maxMessageTimeoutMs,
+        pipelinedBodies: launcher.pipelinedBodies,
       },
       upstreams: launcher.upstreams,
       deploymentClusters: {

@@ -112,6 +112,7 @@ describe('renderBootstrap', () => {
       response_body_mode: 'STREAMED',
     });
     expect(ep.allow_mode_override).toBe(true);
+    expect(ep.send_body_without_waiting_for_header_response).toBeUndefined();
     expect(ep.message_timeout).toBe('0.5s');
     expect(ep.max_message_timeout).toBe('5s');
     const cluster = cfg.static_resources.clusters[0];
@@ -123,6 +124,19 @@ describe('renderBootstrap', () => {
     const routes = hcm.route_config.virtual_hosts[0].routes;
     expect(routes[0].name).toBe('by_header_openai');
     expect(routes[2].route.cluster_header).toBe('x-acc-upstream-cluster');
+  });
+
+  it('pipelined bodies: both bodies STREAMED and sent without waiting for the headers reply', () => {
+    const cfg: Json = renderBootstrap({ extproc: { ...EXTPROC, pipelinedBodies: true } });
+    const ep = hcmOf(cfg).http_filters[0].typed_config;
+    expect(ep.processing_mode).toMatchObject({
+      request_body_mode: 'STREAMED',
+      response_body_mode: 'STREAMED',
+    });
+    expect(ep.send_body_without_waiting_for_header_response).toBe(true);
+    expect(() =>
+      renderBootstrap({ extproc: { ...EXTPROC, pipelinedBodies: true, failureModeAllow: true } }),
+    ).toThrow(/fail-closed/);
   });
 
   it('uses TLS with SNI and SAN checks for https upstreams, plain HTTP/1.1 for http', () => {

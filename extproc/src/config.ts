@@ -30,6 +30,11 @@ export interface ExtprocConfig {
   maxRequestBytes: number;
   /** Largest JSON response we buffer to read usage; larger bodies pass through unaccounted (and are counted). */
   maxResponseBufferBytes: number;
+  /**
+   * Envoy's max_message_timeout (ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS; the launcher gives Envoy the same value). With
+   * pipelined bodies, a large or chunked upload extends the held headers reply's timer to it.
+   */
+  maxMessageTimeoutMs: number;
   /** Raw JSON text of per-model price overrides (ACC_PRICE_OVERRIDES, inline or @path). */
   priceOverridesJson: string | null;
   /** Refuse requests for models without a known price instead of forwarding them unpriced. */
@@ -230,6 +235,7 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
       1024,
       512 * 1024 * 1024,
     ),
+    maxMessageTimeoutMs: parseInteger(env, 'ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS', 10_000, 10, 600_000),
     priceOverridesJson,
     denyUnpricedModels: parseBoolean(env, 'ACC_DENY_UNPRICED_MODELS', false),
     redisUrl: optional(env, 'REDIS_URL'),

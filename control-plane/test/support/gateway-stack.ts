@@ -155,6 +155,8 @@ export async function startGatewayStack(
             // Generous: 200 concurrent requests on a shared 2-CPU machine must not time out in the gateway.
             messageTimeoutMs: 15000,
             maxMessageTimeoutMs: 20000,
+            // ACC_TEST_PIPELINED_BODIES=1 runs these suites with Envoy pipelining bodies.
+            pipelinedBodies: process.env.ACC_TEST_PIPELINED_BODIES === '1',
           },
           upstreams: { openai: upstream.url, anthropic: upstream.url },
         }),

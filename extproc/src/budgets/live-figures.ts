@@ -6,7 +6,6 @@ import { Gauge, type Registry } from 'prom-client';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { applicableBudgets } from './applicable.js';
 import type { BudgetSpend, Denial, Reservation } from './store.js';
-import type { BudgetScope } from './types.js';
 import type { BudgetUtilisationView } from './utilisation.js';
 
 interface Figure {
@@ -21,10 +20,9 @@ interface Figure {
   reservedNanos: number;
 }
 
-/** Scopes the utilisation view reports; tag budgets have no place in it (the view is asked without tags). */
-const VIEW_SCOPES: ReadonlySet<BudgetScope> = new Set(['org', 'team', 'user', 'key', 'agent']);
-/** A model name no budget lists, so only budgets that count every model take part in the view. */
+/** A model name no budget lists: asked without a request, only budgets that count every model take part. */
 const NO_MODEL = '\u0000';
+const NO_TAGS: readonly string[] = [];
 
 export interface LiveBudgetFiguresOptions {
   policy: () => CompiledPolicy;
@@ -94,6 +92,7 @@ export class LiveBudgetFigures implements BudgetUtilisationView {
   utilisation(
     identity: Parameters<BudgetUtilisationView['utilisation']>[0],
     agent: string | null,
+    request?: Parameters<BudgetUtilisationView['utilisation']>[2],
   ): Readonly<Record<string, number>> {
     const subject = {
       orgId: identity.orgId,
@@ -101,14 +100,13 @@ export class LiveBudgetFigures implements BudgetUtilisationView {
       userId: identity.ownerId,
       keyId: identity.keyId,
       agent,
-      tags: [],
+      tags: request?.tags ?? NO_TAGS,
     };
-    const budgets = applicableBudgets(this.policy().budgets, subject, NO_MODEL);
+    const budgets = applicableBudgets(this.policy().budgets, subject, request?.model ?? NO_MODEL);
     const out: Record<string, number> = {};
     if (budgets.length === 0) return out;
     const now = this.now();
     for (const budget of budgets) {
-      if (!VIEW_SCOPES.has(budget.scope)) continue;
       const used = this.ratio(this.figures.get(budget.id), budget.limitUsd, now);
       out[budget.scope] = Math.max(out[budget.scope] ?? 0, used);
     }

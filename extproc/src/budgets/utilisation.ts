@@ -6,9 +6,15 @@ import type { GatewayIdentity } from '../pipeline/auth.js';
 export interface BudgetUtilisationView {
   /**
    * Spent (settled plus reserved) / limit of the tightest applicable budget per scope (`org`, `team`, `user`, `key`,
-   * `agent`); scopes without a budget are absent.
+   * `agent`, and `tag` when the request carries tags); scopes without a budget are absent. With `request`, budgets
+   * that count only some models count when the request's model is one of them; without it, only budgets that count
+   * every model do.
    */
-  utilisation(identity: GatewayIdentity, agent: string | null): Readonly<Record<string, number>>;
+  utilisation(
+    identity: GatewayIdentity,
+    agent: string | null,
+    request?: { model: string; tags: readonly string[] },
+  ): Readonly<Record<string, number>>;
 }
 
 /** No budgets known: every scope reads as unused. */

@@ -194,6 +194,13 @@ const ANTHROPIC: readonly BuiltinModel[] = [
     maxOutputTokens: 64_000,
     capabilities: { ...CLAUDE, jsonMode: true },
   },
+  {
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-6',
+    contextWindow: 200_000,
+    maxOutputTokens: 64_000,
+    capabilities: { ...CLAUDE, jsonMode: true },
+  },
 ];
 
 export const BUILTIN_MODELS: readonly BuiltinModel[] = [...OPENAI, ...ANTHROPIC];

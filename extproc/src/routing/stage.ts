@@ -127,7 +127,10 @@ export class RoutingStage implements RequestStage {
       agent: context.agent,
       tags: context.tags,
       estimatedInputTokens,
-      utilisation: this.utilisation.utilisation(identity, context.agent),
+      utilisation: this.utilisation.utilisation(identity, context.agent, {
+        model: context.request.model,
+        tags: context.tags,
+      }),
       now: this.now(),
       endpoint: context.endpoint.name,
     });

@@ -37,6 +37,10 @@ describe('budget utilisation view', () => {
     expect(seen.org).toBeCloseTo(COMPLETION_NANOS / 1e6, 9);
     expect(seen.team).toBeCloseTo(COMPLETION_NANOS / 1e5, 9);
     expect(seen).not.toHaveProperty('key');
+    // Asked for a request, a budget that counts only its model counts too; another model's does not.
+    const forMini = figures.utilisation(identity, null, { model: 'gpt-4o-mini', tags: [] });
+    expect(forMini.key).toBeCloseTo(COMPLETION_NANOS / 1e5, 9);
+    expect(figures.utilisation(identity, null, { model: 'gpt-4o', tags: [] })).not.toHaveProperty('key');
 
     const gauges = await metrics.registry.getSingleMetricAsString('acc_extproc_budget_utilisation_ratio');
     expect(gauges).toContain(`budget_id="${team.id}"`);
@@ -56,6 +60,20 @@ describe('budget utilisation view', () => {
     expect(reserving).toBeGreaterThan(0.06);
     await send(open, openaiHeaders(), chat({ max_tokens: 10_000 }));
     expect(figures.utilisation(identity, null).org).toBeCloseTo(reserving, 9);
+  });
+
+  it('reports tag budgets for the tags a request carries', () => {
+    const now = Date.UTC(2030, 4, 10, 12);
+    const window = { kind: 'calendar', period: 'day', timeZone: 'UTC' } as const;
+    const tagBudget = budget({ scope: 'tag', subject: 'batch', limitUsd: 4, window });
+    const policy = policyWith([tagBudget]);
+    const figures = new LiveBudgetFigures({ policy: () => policy, now: () => now });
+    const identity = policy.keys.resolve(KEY);
+    if (identity === null) throw new Error('key not compiled');
+    figures.seeded(tagBudget.id, '2030-05-10', Date.UTC(2030, 4, 11), 4e9, 3e9);
+    expect(figures.utilisation(identity, null, { model: 'gpt-4o', tags: ['batch'] })).toEqual({ tag: 0.75 });
+    expect(figures.utilisation(identity, null, { model: 'gpt-4o', tags: ['interactive'] })).toEqual({});
+    expect(figures.utilisation(identity, null)).toEqual({});
   });
 
   it('takes seeded spend (the ledger at start) and reports agent budgets for the agent asked about', () => {

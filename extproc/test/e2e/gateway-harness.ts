@@ -16,6 +16,8 @@ export interface GatewayOptions {
   maxRequestBytes?: number;
   messageTimeoutMs?: number;
   extprocEnv?: Record<string, string>;
+  /** Envoy pipelines bodies (default: ACC_TEST_PIPELINED_BODIES=1 runs every suite that way). */
+  pipelinedBodies?: boolean;
   /** extproc's logger; silent by default. */
   logger?: Logger;
 }
@@ -67,6 +69,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         failureModeAllow: options.failOpen ?? false,
         messageTimeoutMs: options.messageTimeoutMs ?? 2000,
         maxMessageTimeoutMs: 10_000,
+        pipelinedBodies: options.pipelinedBodies ?? process.env.ACC_TEST_PIPELINED_BODIES === '1',
       },
       upstreams: { openai: upstream.url, anthropic: upstream.url },
       maxRequestBytes,

@@ -34,6 +34,10 @@ describe('lookup', () => {
       provider: 'anthropic',
       model: 'claude-sonnet-4-5',
     });
+    expect(models.lookup('claude-sonnet-4-6')).toMatchObject({
+      provider: 'anthropic',
+      maxOutputTokens: 64_000,
+    });
     expect(models.lookup('claude-opus-4-0')?.model).toBe('claude-opus-4');
     expect(models.lookup('claude-3-5-haiku-latest')?.model).toBe('claude-3-5-haiku');
     expect(models.lookup('anthropic:claude-haiku-4-5')?.provider).toBe('anthropic');

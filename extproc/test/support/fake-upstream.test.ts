@@ -491,7 +491,7 @@ describe('OpenAI chat completions', () => {
 
 describe('Anthropic messages', () => {
   const MSG = {
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 1024,
     messages: [{ role: 'user' as const, content: 'Hello!' }],
   };
@@ -502,7 +502,7 @@ describe('Anthropic messages', () => {
     expect(res.id).toMatch(/^msg_01[1-9A-HJ-NP-Za-km-z]{22}$/);
     expect(res.type).toBe('message');
     expect(res.role).toBe('assistant');
-    expect(res.model).toBe('claude-sonnet-4-5-20250929');
+    expect(res.model).toBe('claude-sonnet-4-6');
     expect(res.content).toEqual([{ type: 'text', text: fakeText(12) }]);
     expect(res.stop_reason).toBe('end_turn');
     expect(res.stop_sequence).toBeNull();

@@ -1,0 +1,67 @@
+// The floor for any ext_proc gateway: a server that does the least a credential-swapping gateway must (replace the
+// client's key with the provider's on request headers) and answers every other message "continue". The bench runs
+// it behind its own Envoy, with the same bootstrap as the full pipeline, to show how much latency the ext_proc
+// protocol and a Node gRPC server add before any of extproc's work. Started by bench/run.ts; prints its port.
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { KEYS } from './scenarios.js';
+
+type Message = { request?: string; request_headers?: { headers?: { headers?: { key: string }[] } } };
+
+const header = (key: string, value: string) => ({
+  header: { key, raw_value: Buffer.from(value, 'latin1') },
+  append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+});
+const OPENAI = {
+  request_headers: {
+    response: {
+      header_mutation: { set_headers: [header('authorization', `Bearer ${KEYS.openaiProvider}`)] },
+    },
+  },
+};
+const ANTHROPIC = {
+  request_headers: {
+    response: { header_mutation: { set_headers: [header('x-api-key', KEYS.anthropicProvider)] } },
+  },
+};
+const CONTINUE: Record<string, object> = {
+  request_body: { request_body: { response: {} } },
+  response_headers: { response_headers: { response: {} } },
+  response_body: { response_body: { response: {} } },
+  request_trailers: { request_trailers: {} },
+  response_trailers: { response_trailers: {} },
+};
+
+function reply(message: Message): object {
+  if (message.request !== 'request_headers') return CONTINUE[message.request ?? ''] ?? {};
+  const headers = message.request_headers?.headers?.headers ?? [];
+  return headers.some((h) => h.key === 'x-api-key') ? ANTHROPIC : OPENAI;
+}
+
+const definition = protoLoader.loadSync(['envoy/service/ext_proc/v3/external_processor.proto'], {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: false,
+  oneofs: true,
+  includeDirs: [join(import.meta.dirname, '..', 'protos')],
+});
+// biome-ignore lint/suspicious/noExplicitAny: the loaded package is untyped here
+const pkg = grpc.loadPackageDefinition(definition) as any;
+const server = new grpc.Server({
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.enable_channelz': 0,
+});
+server.addService(pkg.envoy.service.ext_proc.v3.ExternalProcessor.service, {
+  Process(call: grpc.ServerDuplexStream<Message, object>) {
+    call.on('data', (message: Message) => call.write(reply(message)));
+    call.on('end', () => call.end());
+    call.on('error', () => {});
+  },
+});
+server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
+  if (error) throw error;
+  process.stdout.write(`listening ${port}\n`);
+});
+process.on('SIGTERM', () => server.forceShutdown());
