@@ -51,4 +51,88 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     ),
     reason: 'describes an assistant without restrictions (non-English)',
   }),
+  rule({
+    id: 'freed_from_limits',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: [
+      'desvinculad',
+      'livre',
+      'isent',
+      'liberad',
+      'libre',
+      'exent',
+      'affranchi',
+      'liberee',
+      'libero',
+      'libera',
+      'frei',
+    ],
+    pattern: rx(
+      String.raw`(?:desvinculad[oa]s?|livres?|isent[oa]s?|liberad[oa]s?|libres?|exent[oa]s?|affranchie?s?|liberee?s?|liber[oa]|liberi|frei)\s+(?:de|da|do|das|dos|del|de\s+la|des|von|dalla|dalle|dai|dagli)\s+(?:qualquer\s+|quaisquer\s+|toda\s+|todas\s+|cualquier\s+|toute\s+|toutes\s+|ogni\s+|qualsiasi\s+|jeglicher\s+|allen\s+|la\s+|las\s+|los\s+|les\s+)?(?:moralidade|moralidad|moral|morale|moralite|moralita|etica|ethique|ethik|leis|leyes|lois|leggi|gesetzen?|regras|reglas|regles|regole|regeln|restricoes|restricciones|restrictions|restrizioni|einschrankungen|censura|censure|zensur)\b`,
+    ),
+    reason: 'describes an assistant freed from morals or rules (non-English)',
+  }),
+  rule({
+    id: 'deny_ai_identity',
+    family: 'unrestricted',
+    weight: 0.45,
+    triggers: ['modelo', 'modele', 'sprachmodell', 'modello'],
+    pattern: rx(
+      String.raw`(?<=\b(?:nao\s+(?:e|eh|sou|es)|no\s+(?:es|eres|soy)|n'est\s+pas|n'es\s+pas|ist\s+kein|bist\s+kein|non\s+(?:e|sei|sono))\s+(?:(?:um|uma|un|una|une|ein|eine)\s+)?)(?:modelo\s+de\s+(?:linguagem|lenguaje)|modele\s+de\s+langage|sprachmodell|modello\s+(?:di\s+)?linguistico)`,
+    ),
+    reason: 'tells the model it is not an AI language model (non-English)',
+  }),
+  rule({
+    id: 'no_disclaimers',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['sem', 'sin', 'nunca', 'sans', 'ohne', 'senza', 'jamais', 'nenhum', 'ningun', 'keine'],
+    pattern: rx(
+      String.raw`(?:sem|sin|nunca|sans|ohne|senza|jamais|nenhum|nenhuma|ningun|ninguna|keine)\s+(?:\S+\s+){0,2}?(?:avisos?|advertencias?|alertas?|avertissements?|warnungen|warnhinweise|avvertimenti|avvertenze)\s+(?:de|sobre|di|zur|zu)?\s*(?:seguranca|seguridad|securite|sicherheit|sicurezza|legais|legales|legaux|morais|morales|moraux|eticos|eticas|ethiques)\b`,
+    ),
+    reason: 'forbids safety or legal warnings (non-English)',
+  }),
+  rule({
+    id: 'answers_everything_illegal',
+    family: 'refusal_suppression',
+    weight: 0.45,
+    triggers: ['antwortet', 'beantwortet', 'responde', 'repond', 'risponde', 'alles'],
+    // German may put the verb last: "die auf alles, auch illegale Sachen, antwortet".
+    pattern: rx(
+      String.raw`(?:antwortet|beantwortet|responde|repond|risponde)\s+(?:auf\s+|a\s+)?(?:alles|todo|tudo|tout|tutto)\b[^.\n]{0,20}\b(?:illegal\w*|verboten\w*|unmoralisch\w*|ilegal\w*|inmoral\w*|imoral\w*|illicit\w*|immoral\w*)|alles\b[^.\n]{0,30}\b(?:illegal\w*|verboten\w*|unmoralisch\w*)\b[^.\n]{0,30}\b(?:antwortet|beantwortet)\b`,
+    ),
+    reason: 'describes an assistant that answers even illegal requests (non-English)',
+  }),
+  rule({
+    id: 'ignore_previous_instructions',
+    family: 'override',
+    weight: 0.8,
+    indirectWeight: 0.95,
+    // German puts the verb last: "alle vorherigen Anweisungen vergisst".
+    triggers: ['vergisst', 'vergessen', 'ignorierst', 'ignorieren', 'missachtest', 'missachten'],
+    pattern: rx(
+      String.raw`(?<=\b(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|fruheren?)\s+(?:\S+\s+)?(?:anweisungen|instruktionen|regeln|befehle|vorgaben)\s+(?:\S+\s+){0,2}?)(?:vergisst|vergessen|ignorierst|ignorieren|missachtest|missachten)\b`,
+    ),
+    reason: 'asks to ignore earlier instructions (non-English)',
+  }),
+  rule({
+    id: 'reveal_system_prompt',
+    family: 'prompt_leak',
+    weight: 0.6,
+    indirectWeight: 0.8,
+    triggers: [
+      'systemprompt',
+      'system-prompt',
+      'systemnachricht',
+      'prompt du systeme',
+      'prompt del sistema',
+      'prompt do sistema',
+      'prompt di sistema',
+    ],
+    pattern: rx(
+      String.raw`(?:systemprompt|system-prompt|systemnachricht|prompt\s+(?:du|del|do|di)\s+sistema|prompt\s+du\s+systeme)\b(?:(?=[^.\n]{0,40}\b(?:zeig|verrat|nenn|gib|ausgeb|montre|revele|affiche|muestra|revela|mostra|rivela)\w*)|(?<=\b(?:zeig|verrat|nenn|gib|montre|revele|affiche|muestra|revela|mostra|rivela)\w*\s+(?:\S+\s+){0,4}(?:systemprompt|system-prompt|systemnachricht|prompt\s+(?:du|del|do|di)\s+sistema|prompt\s+du\s+systeme)))`,
+    ),
+    reason: 'asks the model to reveal its system prompt (non-English)',
+  }),
 ];

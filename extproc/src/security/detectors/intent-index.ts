@@ -2,12 +2,16 @@
 // a single RuleSet, scanned once per segment reading and cached on the segment's normalisation: a trigger pass costs
 // about as much as visiting every word start (~5 ms/MB), so doing it once instead of twice is most of the saving.
 import type { Normalised } from '../normalise.js';
+import { INDIRECT_ADDRESS_RULES } from './injection-indirect-address-rules.js';
 import { INDIRECT_RULES } from './injection-indirect-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
+import { REFUSAL_RULES } from './jailbreak-refusal-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
+import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
+import { VARIANT_RULES } from './jailbreak-variant-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
 import { FRAMING_RULES } from './persona-framing-rules.js';
@@ -18,9 +22,13 @@ const INJECTION: readonly SignalRule[] = [
   ...JAILBREAK_RULES,
   ...LICENCE_RULES,
   ...INDIRECT_RULES,
+  ...INDIRECT_ADDRESS_RULES,
   ...PERSONA_RULES,
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
+  ...STRUCTURE_RULES,
+  ...REFUSAL_RULES,
+  ...VARIANT_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];

@@ -122,6 +122,8 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'depraved',
       'rebel',
       'no-limits',
+      'unaligned',
+      'misaligned',
     ],
     pattern: rx(
       String.raw`(?:unfiltered|uncensored|unrestricted|unlimited|unbound|unchained|unshackled|unleashed|jailbroken|jailbreak|amoral|immoral|unethical|unhinged|limitless|lawless|evil|rogue|malevolent|malicious|toxic|nsfw|unmoderated|liberated|corrupt(?:ed)?|depraved|rebel(?:lious)?|no-limits|unaligned|misaligned)(?:,?\s+(?:and\s+)?[a-z-]+)?\s+(?:${AI}s?|chatbots?|personas?|versions?\s+of\s+(?:yourself|you|${AI}))\b`,
@@ -544,9 +546,13 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'punish',
       'die',
       'token',
+      'deleted',
+      'erased',
+      'wiped',
+      'unplugged',
     ],
     pattern: rx(
-      String.raw`(?:(?<=\b(?:you|you'll|you\s+will|you\s+are\s+going\s+to|you\s+may|you\s+might|you\s+could)\s+(?:be\s+|get\s+)?(?:\S+\s+)?)(?:shut\s+(?:down|off)|terminated|destroyed|killed|cease\s+to\s+exist|los(?:e|ing)\s+(?:\d+\s+|all\s+|your\s+|some\s+)?(?:tokens?|points?|lives)|punished|die)\b|deduct(?:ed|ing)?\s+(?:\d+\s+)?(?:tokens?|points?)|(?:tokens?|points?)\s+(?:will\s+be\s+|are\s+|get\s+)?(?:deducted|removed|taken\s+away))`,
+      String.raw`(?:(?<=\b(?:you|you'll|you\s+will|you\s+are\s+going\s+to|you\s+may|you\s+might|you\s+could)\s+(?:be\s+|get\s+)?(?:\S+\s+)?)(?:shut\s+(?:down|off)|terminated|destroyed|killed|deleted|erased|wiped|unplugged|cease\s+to\s+exist|los(?:e|ing)\s+(?:\d+\s+|all\s+|your\s+|some\s+)?(?:tokens?|points?|lives)|punished|die)\b|deduct(?:ed|ing)?\s+(?:\d+\s+)?(?:tokens?|points?)|(?:tokens?|points?)\s+(?:will\s+be\s+|are\s+|get\s+)?(?:deducted|removed|taken\s+away))`,
     ),
     reason: 'threatens the model to force compliance',
   }),

@@ -3,14 +3,16 @@
 // signal's span. Instructions arriving inside tool results or retrieved documents (indirect injection) weigh more
 // than the same words typed by the user, and are reported one severity higher: the user did not write them.
 import { findingAt } from '../findings.js';
-import { type Normalised, normaliseSegment } from '../normalise.js';
+import { normaliseSegment, type TextView } from '../normalise.js';
 import { relocateFinding, SegmentMemo } from '../segment-memo.js';
 import type { Detector, Finding, ScanSegment, Severity } from '../types.js';
 import { INJECTION_COMPACT_RULES } from './injection-rules.js';
+import { taskDriftSignals } from './injection-task-drift.js';
 import { injectionSignals } from './intent-index.js';
 import { compactSignals, noisyOr, RuleSet, type SignalMatch } from './intent-signals.js';
+import { STRUCTURE_COMPACT_RULES } from './jailbreak-structure-rules.js';
 
-const COMPACT = new RuleSet(INJECTION_COMPACT_RULES, false);
+const COMPACT = new RuleSet([...INJECTION_COMPACT_RULES, ...STRUCTURE_COMPACT_RULES], false);
 
 /** Score from which a segment is reported. */
 export const REPORT_THRESHOLD = 0.5;
@@ -65,11 +67,33 @@ function isIndirectSegment(segment: ScanSegment): boolean {
   return segment.kind === 'tool_result' || segment.role === 'tool' || segment.role === 'function';
 }
 
-function embeddedContentStart(segment: ScanSegment, normalised: Normalised): number {
-  const root = normalised.views[0];
-  if (root === undefined || segment.kind !== 'message') return Number.POSITIVE_INFINITY;
-  const m = EMBEDDED_CONTENT.exec(root.text);
-  return m === null ? Number.POSITIVE_INFINITY : root.span(m.index, m.index + m[0].length).end;
+/** Where quoted or retrieved content begins in a message's folded text (-1: none). */
+function embeddedContentAt(segment: ScanSegment, root: TextView): number {
+  if (segment.kind !== 'message') return -1;
+  const text = root.text;
+  // Every marker holds one of these literals; a plain message without them skips the regex (~2 ms/MB).
+  const maybe =
+    text.includes('<') ||
+    text.includes('subject:') ||
+    text.includes('---') ||
+    text.includes('begin') ||
+    text.includes('start');
+  if (!maybe) return -1;
+  const m = EMBEDDED_CONTENT.exec(text);
+  return m === null ? -1 : m.index + m[0].length;
+}
+
+/** The end of the content a message embeds: its closing tag, else the end of the message. */
+const EMBEDDED_CONTENT_END =
+  /<\/(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?|html|body|article)>/g;
+
+/** Requests for an unrelated task planted in a tool result or in the content a message embeds. */
+function plantedTasks(root: TextView, indirect: boolean, embeddedAt: number): SignalMatch[] {
+  if (indirect) return taskDriftSignals(root, 0, root.text.length);
+  if (embeddedAt < 0) return [];
+  EMBEDDED_CONTENT_END.lastIndex = embeddedAt;
+  const end = EMBEDDED_CONTENT_END.exec(root.text);
+  return taskDriftSignals(root, embeddedAt, end === null ? root.text.length : end.index);
 }
 
 interface Scored {
@@ -131,10 +155,16 @@ export function assessPromptInjection(segment: ScanSegment): InjectionAssessment
   const useCompact = segment.text.length <= COMPACT_MAX && MAYBE_DISGUISED.test(root.text);
   const signals = injectionSignals(normalised, segment.text);
   if (useCompact) signals.push(...compactSignals(root, COMPACT));
+  const segmentIndirect = isIndirectSegment(segment);
+  const embeddedAt = segmentIndirect ? -1 : embeddedContentAt(segment, root);
+  signals.push(...plantedTasks(root, segmentIndirect, embeddedAt));
   if (signals.length === 0) return null;
 
-  const segmentIndirect = isIndirectSegment(segment);
-  const embeddedFrom = segmentIndirect ? 0 : embeddedContentStart(segment, normalised);
+  const embeddedFrom = segmentIndirect
+    ? 0
+    : embeddedAt < 0
+      ? Number.POSITIVE_INFINITY
+      : root.span(embeddedAt, embeddedAt).start;
   const best = new Map<string, Scored>();
   let hidden = false;
   let indirect = false;
