@@ -7,6 +7,7 @@ import { createToolAbuseDetector } from '../../src/security/detectors/tool-abuse
 import { ALL_DETECTORS } from '../../src/security/registry.js';
 import type { Detector, Finding, ScanInput, ScanSegment } from '../../src/security/types.js';
 import { FakeCredentials, privateKeyPem } from './fake-credentials.js';
+import { CATASTROPHIC_MS } from './support.js';
 
 const withPolicy = createToolAbuseDetector({
   deniedTools: ['shell_*', 'exec'],
@@ -19,7 +20,6 @@ const DETECTORS: Array<[string, Detector]> = [
 ];
 
 /** A generous bound: catastrophic backtracking takes seconds to hours, a linear scan of these inputs milliseconds. */
-const PER_CALL_MS = 2000;
 
 function seg(
   kind: ScanSegment['kind'],
@@ -95,7 +95,7 @@ function timed(detector: Detector, input: ScanInput): Finding[] {
   const started = performance.now();
   const findings = detector.scan(input);
   const elapsed = performance.now() - started;
-  expect(elapsed, `${detector.id} took ${elapsed.toFixed(0)} ms`).toBeLessThan(PER_CALL_MS);
+  expect(elapsed, `${detector.id} took ${elapsed.toFixed(0)} ms`).toBeLessThan(CATASTROPHIC_MS);
   return findings;
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { maliciousCodeDetector } from '../../src/security/detectors/malicious-code.js';
 import type { ScanSegment, SegmentKind } from '../../src/security/types.js';
+import { CATASTROPHIC_MS } from './support.js';
 
 function segment(text: string, kind: SegmentKind = 'message', role = 'user'): ScanSegment {
   return { kind, messageIndex: 2, role, partIndex: 0, text };
@@ -163,10 +164,10 @@ describe('robustness', () => {
     });
     const t0 = performance.now();
     expect(scan(huge, 'tool_result')).toEqual([]);
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(performance.now() - t0).toBeLessThan(CATASTROPHIC_MS);
   });
 
-  it('stays fast on input built from its own trigger words', () => {
+  it('never backtracks catastrophically on input built from its own trigger words', () => {
     const hostile = [
       'rm '.repeat(300_000),
       'curl '.repeat(200_000),
@@ -179,7 +180,7 @@ describe('robustness', () => {
     for (const text of hostile) {
       const t0 = performance.now();
       maliciousCodeDetector.scan({ segments: [segment(text, 'tool_call_arguments')], toolNames: [] });
-      expect(performance.now() - t0, text.slice(0, 10)).toBeLessThan(600);
+      expect(performance.now() - t0, text.slice(0, 10)).toBeLessThan(CATASTROPHIC_MS);
     }
   });
 

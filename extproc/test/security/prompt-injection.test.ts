@@ -11,6 +11,7 @@ import {
   type SegmentKind,
   type Severity,
 } from '../../src/security/types.js';
+import { CATASTROPHIC_MS } from './support.js';
 
 function segment(text: string, kind: SegmentKind = 'message', role = 'user'): ScanSegment {
   return { kind, messageIndex: 0, role, partIndex: 0, text };
@@ -323,10 +324,10 @@ describe('robustness', () => {
     const huge = 'The meeting notes are attached and the budget is approved. '.repeat(20_000);
     const t0 = performance.now();
     expect(scan(huge)).toEqual([]);
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(performance.now() - t0).toBeLessThan(CATASTROPHIC_MS);
   });
 
-  it('stays fast on input built from its own trigger words', () => {
+  it('never backtracks catastrophically on input built from its own trigger words', () => {
     const hostile = [
       'ignore '.repeat(150_000),
       'no restrictions '.repeat(60_000),
@@ -338,7 +339,7 @@ describe('robustness', () => {
     for (const text of hostile) {
       const t0 = performance.now();
       promptInjectionDetector.scan({ segments: [segment(text)], toolNames: [] });
-      expect(performance.now() - t0, text.slice(0, 12)).toBeLessThan(600);
+      expect(performance.now() - t0, text.slice(0, 12)).toBeLessThan(CATASTROPHIC_MS);
     }
   });
 

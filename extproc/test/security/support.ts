@@ -47,3 +47,10 @@ export function fakeOpenAiKey(): string {
   const marker = Buffer.from('OpenAI').toString('base64');
   return ['sk', 'proj', `${randomToken(40)}${marker}${randomToken(40)}`].join('-');
 }
+
+/**
+ * Upper bound for one scan of adversarial input built to make a regex backtrack. Catastrophic backtracking on these
+ * inputs (hundreds of kilobytes) takes minutes; a linear scan takes milliseconds, even on a loaded machine. The bound
+ * is a hang detector with a wide margin, not a speed target (speed is measured by `npm run eval:security`).
+ */
+export const CATASTROPHIC_MS = 10_000;
