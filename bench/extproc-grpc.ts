@@ -3,7 +3,7 @@
 // per request and the client-observed time per request. Much steadier than `npm run bench` on a shared machine,
 // so transport and handler changes can be compared A/B: `--entries extproc/dist/main.js,/tmp/other/main.js`.
 // Usage: tsx bench/extproc-grpc.ts [--entries a.js,b.js] [--rounds N] [--seconds S] [--concurrency C]
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import {
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   const procs: { entry: string; extproc: ExtprocProcess; client: ProcessClient }[] = [];
   for (const entry of entries) {
     const nodeArgs = process.env.BENCH_EXTPROC_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-    const extproc = await startExtprocProcess(ROOT, join(ROOT, entry), nodeArgs);
+    const extproc = await startExtprocProcess(ROOT, resolve(ROOT, entry), nodeArgs);
     procs.push({ entry, extproc, client: clientFor(extproc.grpcPort) });
   }
   console.log(

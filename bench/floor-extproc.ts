@@ -1,13 +1,16 @@
 // The floor for any ext_proc gateway: a server that does the least a credential-swapping gateway must (replace the
-// client's key with the provider's on request headers) and answers every other message "continue". The bench runs
-// it behind its own Envoy, with the same bootstrap as the full pipeline, to show how much latency the ext_proc
-// protocol and a Node gRPC server add before any of extproc's work. Started by bench/run.ts; prints its port.
+// client's key with the provider's on request headers) and answers every other message "continue", with the same
+// message shapes as extproc (identity encoding asked upstream, a JSON answer buffered whole through the mode
+// override), so the same messages cross. The bench runs it behind its own Envoy, with the same bootstrap as the
+// full pipeline, to show how much latency the ext_proc protocol and a Node gRPC server add before any of extproc's
+// work. Started by bench/run.ts; prints its port.
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { KEYS } from './scenarios.js';
 
-type Message = { request?: string; request_headers?: { headers?: { headers?: { key: string }[] } } };
+type HeaderList = { headers?: { headers?: { key: string; raw_value?: Buffer }[] } };
+type Message = { request?: string; request_headers?: HeaderList; response_headers?: HeaderList };
 
 const header = (key: string, value: string) => ({
   header: { key, raw_value: Buffer.from(value, 'latin1') },
@@ -16,13 +19,22 @@ const header = (key: string, value: string) => ({
 const OPENAI = {
   request_headers: {
     response: {
-      header_mutation: { set_headers: [header('authorization', `Bearer ${KEYS.openaiProvider}`)] },
+      header_mutation: {
+        set_headers: [
+          header('authorization', `Bearer ${KEYS.openaiProvider}`),
+          header('accept-encoding', 'identity'),
+        ],
+      },
     },
   },
 };
 const ANTHROPIC = {
   request_headers: {
-    response: { header_mutation: { set_headers: [header('x-api-key', KEYS.anthropicProvider)] } },
+    response: {
+      header_mutation: {
+        set_headers: [header('x-api-key', KEYS.anthropicProvider), header('accept-encoding', 'identity')],
+      },
+    },
   },
 };
 const CONTINUE: Record<string, object> = {
@@ -33,10 +45,28 @@ const CONTINUE: Record<string, object> = {
   response_trailers: { response_trailers: {} },
 };
 
+const BUFFER_JSON_ANSWER = {
+  response_headers: { response: {} },
+  mode_override: {
+    request_header_mode: 'SEND',
+    response_header_mode: 'SEND',
+    request_body_mode: 'NONE',
+    response_body_mode: 'BUFFERED_PARTIAL',
+    request_trailer_mode: 'SKIP',
+    response_trailer_mode: 'SKIP',
+  },
+};
+
 function reply(message: Message): object {
-  if (message.request !== 'request_headers') return CONTINUE[message.request ?? ''] ?? {};
-  const headers = message.request_headers?.headers?.headers ?? [];
-  return headers.some((h) => h.key === 'x-api-key') ? ANTHROPIC : OPENAI;
+  if (message.request === 'request_headers') {
+    const headers = message.request_headers?.headers?.headers ?? [];
+    return headers.some((h) => h.key === 'x-api-key') ? ANTHROPIC : OPENAI;
+  }
+  if (message.request === 'response_headers') {
+    const type = message.response_headers?.headers?.headers?.find((h) => h.key === 'content-type');
+    if (type?.raw_value?.toString('latin1').startsWith('application/json')) return BUFFER_JSON_ANSWER;
+  }
+  return CONTINUE[message.request ?? ''] ?? {};
 }
 
 const definition = protoLoader.loadSync(['envoy/service/ext_proc/v3/external_processor.proto'], {
