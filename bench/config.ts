@@ -19,7 +19,7 @@ export interface Params {
   pieces: number;
   /** Extra Envoy runtime keys (both Envoys), for trying a setting before it lands in the bootstrap. */
   envoyRuntime: Record<string, unknown> | null;
-  /** Envoys with ext_proc pipeline bodies (ACC_EXTPROC_PIPELINED_BODIES), BENCH_PIPELINED_BODIES=1. */
+  /** Envoys with ext_proc pipeline bodies (the default, as ACC_EXTPROC_PIPELINED_BODIES); BENCH_PIPELINED_BODIES=0: not. */
   pipelinedBodies: boolean;
 }
 
@@ -31,7 +31,7 @@ export const HELP = `usage: tsx bench/run.ts [--json]
   BENCH_PROBE_RPS=200         paced latency probe rate; BENCH_PROBE_SECONDS=5 per probe run (0 = skip probes)
   BENCH_ENVOY_CONCURRENCY=1   Envoy worker threads (both Envoys)
   BENCH_SCENARIOS=a,b         subset of ${SCENARIO_NAMES.join(', ')}
-  BENCH_PIPELINED_BODIES=1    Envoys with ext_proc pipeline bodies (one round trip per direction)
+  BENCH_PIPELINED_BODIES=0    ext_proc with Envoy buffering request bodies (the default pipelines bodies)
   BENCH_ENVOY_RUNTIME='{"k":v}'  experiment: extra Envoy runtime keys for both Envoys (printed in the report)
   BENCH_EXTPROC_NODE_ARGS     extra node flags for extproc, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   BENCH_EXTPROC_MAIN          extproc entry script (default extproc/dist/main.js, run with node)`;
@@ -79,7 +79,7 @@ export function loadParams(): Params {
     messageTimeoutMs: MESSAGE_TIMEOUT_MS,
     pieces: PIECES,
     envoyRuntime: envRuntime(),
-    pipelinedBodies: process.env.BENCH_PIPELINED_BODIES === '1',
+    pipelinedBodies: process.env.BENCH_PIPELINED_BODIES !== '0',
   };
 }
 

@@ -254,7 +254,7 @@ function header(report: BenchReport): string[] {
     'AgentCostControl gateway benchmark: Envoy alone vs Envoy + extproc',
     `  commit ${report.commit} · Node ${report.node} · Envoy ${report.envoy} · ${report.cpus} CPUs (${report.cpuModel})`,
     `  Envoy --concurrency ${p.envoyConcurrency} (both Envoys, same binary) · extproc fail-closed, message timeout ${p.messageTimeoutMs} ms, log level warn`,
-    `  ext_proc bodies: ${p.pipelinedBodies ? 'pipelined (STREAMED, sent without waiting for the headers reply)' : 'request BUFFERED, response STREAMED (the default)'}`,
+    `  ext_proc bodies: ${p.pipelinedBodies ? 'pipelined (STREAMED, sent without waiting for the headers reply; the default)' : 'request BUFFERED, response STREAMED (BENCH_PIPELINED_BODIES=0)'}`,
     ...(p.envoyRuntime
       ? [`  EXPERIMENT: Envoy runtime overrides on both Envoys: ${JSON.stringify(p.envoyRuntime)}`]
       : []),

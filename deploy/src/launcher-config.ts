@@ -26,9 +26,12 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   const messageTimeoutMs = parseInteger(env, 'ACC_EXTPROC_MESSAGE_TIMEOUT_MS', 1000, 10, 60_000);
   const maxMessageTimeoutMs = parseInteger(env, 'ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS', 10_000, 10, 600_000);
   if (maxMessageTimeoutMs < messageTimeoutMs) {
-    throw new ConfigError('ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS must be at least ACC_EXTPROC_MESSAGE_TIMEOUT_MS');
+    throw new ConfigError(
+      'ACC_EXTPROC_MAX_MESSAGE_TIMEOUT_MS must be at least ACC_EXTPROC_MESSAGE_TIMEOUT_MS',
+    );
   }
-  const pipelinedBodies = parseBoolean(env, 'ACC_EXTPROC_PIPELINED_BODIES', false);
+  // On by default, except with fail-open, which it cannot be combined with.
+  const pipelinedBodies = parseBoolean(env, 'ACC_EXTPROC_PIPELINED_BODIES', !failOpen);
   if (failOpen && pipelinedBodies) {
     throw new ConfigError(
       'ACC_EXTPROC_PIPELINED_BODIES needs ACC_FAIL_OPEN=false: with fail-open, a client uploading slower than ' +

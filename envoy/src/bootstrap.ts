@@ -74,10 +74,10 @@ export interface ExtProcOptions {
   /** Upper bound for `override_message_timeout` sent by the server. */
   maxMessageTimeoutMs: number;
   /**
-   * Pipelined bodies (default false): STREAMED bodies sent without waiting for our headers reply, so a request costs
-   * one ext_proc round trip per direction instead of two (extproc/src/grpc/pipelined-bodies.ts). While a body
-   * arrives, its headers reply is held; extproc extends the timer (up to `maxMessageTimeoutMs`) for uploads that may
-   * pause. Needs fail-closed.
+   * Pipelined bodies (default: on when fail-closed): STREAMED bodies sent without waiting for our headers reply, so
+   * a request costs one ext_proc round trip per direction instead of two (extproc/src/grpc/pipelined-bodies.ts).
+   * While a body arrives, its headers reply is held; extproc extends the timer (up to `maxMessageTimeoutMs`) for
+   * uploads that may pause. Needs fail-closed; false = request body BUFFERED by Envoy, as with fail-open.
    */
   pipelinedBodies?: boolean;
 }
@@ -557,7 +557,8 @@ function extprocFilter(ep: ExtProcOptions) {
     );
   }
   if (typeof ep.failureModeAllow !== 'boolean') throw new Error('extproc.failureModeAllow must be a boolean');
-  if (ep.pipelinedBodies && ep.failureModeAllow) {
+  const pipelined = ep.pipelinedBodies ?? !ep.failureModeAllow;
+  if (pipelined && ep.failureModeAllow) {
     // A held headers reply waits for the client's upload: a client uploading slower than the message timeout
     // would make Envoy give up on extproc, and fail-open would then forward the request unchecked.
     throw new Error(
@@ -577,12 +578,12 @@ function extprocFilter(ep: ExtProcOptions) {
       processing_mode: {
         request_header_mode: 'SEND',
         response_header_mode: 'SEND',
-        request_body_mode: ep.pipelinedBodies ? 'STREAMED' : 'BUFFERED',
+        request_body_mode: pipelined ? 'STREAMED' : 'BUFFERED',
         response_body_mode: 'STREAMED',
         request_trailer_mode: 'SKIP',
         response_trailer_mode: 'SKIP',
       },
-      ...(ep.pipelinedBodies ? { send_body_without_waiting_for_header_response: true } : {}),
+      ...(pipelined ? { send_body_without_waiting_for_header_response: true } : {}),
       allow_mode_override: true,
       message_timeout: seconds(ep.messageTimeoutMs),
       max_message_timeout: seconds(ep.maxMessageTimeoutMs),

@@ -126,8 +126,8 @@ describe('renderBootstrap', () => {
     expect(routes[2].route.cluster_header).toBe('x-acc-upstream-cluster');
   });
 
-  it('pipelined bodies: both bodies STREAMED and sent without waiting for the headers reply', () => {
-    const cfg: Json = renderBootstrap({ extproc: { ...EXTPROC, pipelinedBodies: true } });
+  it('pipelined bodies (the fail-closed default): both bodies STREAMED, sent without waiting for the headers reply', () => {
+    const cfg: Json = renderBootstrap({ extproc: { ...EXTPROC, failureModeAllow: false } });
     const ep = hcmOf(cfg).http_filters[0].typed_config;
     expect(ep.processing_mode).toMatchObject({
       request_body_mode: 'STREAMED',
@@ -137,6 +137,10 @@ describe('renderBootstrap', () => {
     expect(() =>
       renderBootstrap({ extproc: { ...EXTPROC, pipelinedBodies: true, failureModeAllow: true } }),
     ).toThrow(/fail-closed/);
+    const sequential = hcmOf(renderBootstrap({ extproc: { ...EXTPROC, pipelinedBodies: false } }))
+      .http_filters[0].typed_config;
+    expect(sequential.processing_mode.request_body_mode).toBe('BUFFERED');
+    expect(sequential.send_body_without_waiting_for_header_response).toBeUndefined();
   });
 
   it('uses TLS with SNI and SAN checks for https upstreams, plain HTTP/1.1 for http', () => {

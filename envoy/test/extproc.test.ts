@@ -24,6 +24,9 @@ function extproc(port: number, over: Partial<ExtProcOptions> = {}): ExtProcOptio
     failureModeAllow: false,
     messageTimeoutMs: 300,
     maxMessageTimeoutMs: 2000,
+    // The scripted processor answers message by message, as Envoy expects with BUFFERED request bodies; pipelined
+    // bodies are exercised with the real extproc (extproc/test/e2e) and by bench/probe-pipelined-bodies.mjs.
+    pipelinedBodies: false,
     ...over,
   };
 }

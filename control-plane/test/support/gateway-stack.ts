@@ -155,8 +155,8 @@ export async function startGatewayStack(
             // Generous: 200 concurrent requests on a shared 2-CPU machine must not time out in the gateway.
             messageTimeoutMs: 15000,
             maxMessageTimeoutMs: 20000,
-            // ACC_TEST_PIPELINED_BODIES=1 runs these suites with Envoy pipelining bodies.
-            pipelinedBodies: process.env.ACC_TEST_PIPELINED_BODIES === '1',
+            // ACC_TEST_PIPELINED_BODIES=0 runs these suites with Envoy buffering request bodies instead.
+            pipelinedBodies: process.env.ACC_TEST_PIPELINED_BODIES === '0' ? false : undefined,
           },
           upstreams: { openai: upstream.url, anthropic: upstream.url },
         }),

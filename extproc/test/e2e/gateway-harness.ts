@@ -16,7 +16,7 @@ export interface GatewayOptions {
   maxRequestBytes?: number;
   messageTimeoutMs?: number;
   extprocEnv?: Record<string, string>;
-  /** Envoy pipelines bodies (default: ACC_TEST_PIPELINED_BODIES=1 runs every suite that way). */
+  /** Envoy pipelines bodies (default: yes when fail-closed; ACC_TEST_PIPELINED_BODIES=0 turns it off everywhere). */
   pipelinedBodies?: boolean;
   /** extproc's logger; silent by default. */
   logger?: Logger;
@@ -69,7 +69,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         failureModeAllow: options.failOpen ?? false,
         messageTimeoutMs: options.messageTimeoutMs ?? 2000,
         maxMessageTimeoutMs: 10_000,
-        pipelinedBodies: options.pipelinedBodies ?? process.env.ACC_TEST_PIPELINED_BODIES === '1',
+        pipelinedBodies:
+          options.pipelinedBodies ?? (process.env.ACC_TEST_PIPELINED_BODIES === '0' ? false : undefined),
       },
       upstreams: { openai: upstream.url, anthropic: upstream.url },
       maxRequestBytes,

@@ -1,14 +1,8 @@
-// The gateway and ClawShield end-to-end suites once more, with Envoy pipelining bodies (ACC_EXTPROC_PIPELINED_BODIES):
-// STREAMED bodies sent without waiting for extproc's headers reply, held headers replies, whole bodies judged
-// (extproc/src/grpc/pipelined-bodies.ts). Same assertions: bytes, credentials, usage, cost, redaction, refusals.
-// Each test file runs in its own worker, so setting the variable here changes no other file's gateway.
-process.env.ACC_TEST_PIPELINED_BODIES = '1';
-await import('./gateway.e2e.test.js');
-await import('./security.e2e.test.js');
-
-const { afterAll, beforeAll, describe, expect, it } = await import('vitest');
-const { request } = await import('node:http');
-const { GATEWAY_KEY, startGateway } = await import('./gateway-harness.js');
+// Pipelined bodies (the fail-closed default): what only that mode has to get right. Everything else is covered by
+// the other end-to-end suites, which run pipelined (and again buffered, in sequential-bodies.e2e.test.ts).
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_KEY, startGateway } from './gateway-harness.js';
 
 describe('pipelined bodies: an upload slower than the message timeout', () => {
   let gateway: Awaited<ReturnType<typeof startGateway>>;
