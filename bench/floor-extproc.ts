@@ -10,7 +10,12 @@ import * as protoLoader from '@grpc/proto-loader';
 import { KEYS } from './scenarios.js';
 
 type HeaderList = { headers?: { headers?: { key: string; raw_value?: Buffer }[] } };
-type Message = { request?: string; request_headers?: HeaderList; response_headers?: HeaderList };
+type Message = {
+  request?: string;
+  request_headers?: HeaderList;
+  response_headers?: HeaderList;
+  protocol_config?: { send_body_without_waiting_for_header_response?: boolean };
+};
 
 const header = (key: string, value: string) => ({
   header: { key, raw_value: Buffer.from(value, 'latin1') },
@@ -57,12 +62,13 @@ const BUFFER_JSON_ANSWER = {
   },
 };
 
-function reply(message: Message): object {
+/** With pipelined bodies (announced on the first message) JSON answers stream past, as extproc holds them itself. */
+function reply(message: Message, pipelined: boolean): object {
   if (message.request === 'request_headers') {
     const headers = message.request_headers?.headers?.headers ?? [];
     return headers.some((h) => h.key === 'x-api-key') ? ANTHROPIC : OPENAI;
   }
-  if (message.request === 'response_headers') {
+  if (message.request === 'response_headers' && !pipelined) {
     const type = message.response_headers?.headers?.headers?.find((h) => h.key === 'content-type');
     if (type?.raw_value?.toString('latin1').startsWith('application/json')) return BUFFER_JSON_ANSWER;
   }
@@ -85,7 +91,11 @@ const server = new grpc.Server({
 });
 server.addService(pkg.envoy.service.ext_proc.v3.ExternalProcessor.service, {
   Process(call: grpc.ServerDuplexStream<Message, object>) {
-    call.on('data', (message: Message) => call.write(reply(message)));
+    let pipelined: boolean | undefined;
+    call.on('data', (message: Message) => {
+      pipelined ??= message.protocol_config?.send_body_without_waiting_for_header_response === true;
+      call.write(reply(message, pipelined));
+    });
     call.on('end', () => call.end());
     call.on('error', () => {});
   },
