@@ -46,3 +46,80 @@ describe('pipelined bodies: an upload slower than the message timeout', () => {
     expect(record).toMatchObject({ status: 200, outcome: 'complete' });
   });
 });
+
+/** Sends `body` in 64 KiB pieces, one per event-loop turn, without content-length (chunked). */
+function sendChunked(url: string, headers: Record<string, string>, body: Buffer) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    let at = 0;
+    const next = () => {
+      const piece = body.subarray(at, at + 64 * 1024);
+      at += piece.length;
+      if (at >= body.length) req.end(piece);
+      else req.write(piece, () => setImmediate(next));
+    };
+    next();
+  });
+}
+
+describe('pipelined bodies: a large body arriving in many chunks', () => {
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  beforeAll(async () => {
+    gateway = await startGateway({ pipelinedBodies: true });
+  });
+  afterAll(() => gateway?.close());
+
+  const prose = 'The quarterly figures were reconciled and the follow-up is scheduled for Tuesday. '.repeat(
+    10_000,
+  );
+
+  it('is judged whole and reaches the provider byte for byte when nothing is changed', async () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        model: 'claude-haiku-4-5',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: prose }],
+      }),
+    );
+    const { status, text } = await sendChunked(
+      `${gateway.url}/v1/messages`,
+      { 'x-api-key': GATEWAY_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body,
+    );
+    expect(status, text.slice(0, 300)).toBe(200);
+    const interaction = gateway.upstream.interactions.at(-1);
+    expect(interaction?.body.equals(body)).toBe(true);
+    const [record] = await gateway.waitForRecords(1);
+    expect(record).toMatchObject({ status: 200, outcome: 'complete', securityStatus: 'clean' });
+  });
+
+  it('is forwarded rewritten whole when extproc changes it (include_usage asked for a stream)', async () => {
+    const body = Buffer.from(
+      JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: prose }] }),
+    );
+    const { status, text } = await sendChunked(
+      `${gateway.url}/v1/chat/completions`,
+      { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+      body,
+    );
+    expect(status, text.slice(0, 300)).toBe(200);
+    expect(text).toContain('[DONE]');
+    const interaction = gateway.upstream.interactions.at(-1);
+    const sent = interaction?.json as {
+      stream_options?: { include_usage?: boolean };
+      messages: { content: string }[];
+    };
+    expect(sent.stream_options?.include_usage).toBe(true);
+    expect(sent.messages[0]?.content).toBe(prose);
+    const [, record] = await gateway.waitForRecords(2);
+    expect(record?.usage?.inputTokens).toBeGreaterThan(0);
+  });
+});
