@@ -5,6 +5,7 @@
 // held until the body's end, so the header changes the body leads to (routing, content-length, security status)
 // still apply. The stream context is unaware: it sees headers, then one whole body, exactly as with BUFFERED.
 
+import { Headers } from './envoy-messages.js';
 import type { CommonResponse } from './gen/envoy/service/ext_proc/v3/CommonResponse.js';
 import type { HttpBody__Output } from './gen/envoy/service/ext_proc/v3/HttpBody.js';
 import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
@@ -192,12 +193,8 @@ function mergeIntoHeaders(
 }
 
 function mayUploadSlowly(message: ProcessingRequest__Output): boolean {
-  for (const header of message.request_headers?.headers?.headers ?? []) {
-    if (header.key !== 'content-length') continue;
-    const length = Number((header.raw_value ?? Buffer.alloc(0)).toString('latin1') || header.value);
-    return !(length <= QUICK_UPLOAD_BYTES);
-  }
-  return true;
+  const declared = Headers.fromEnvoy(message.request_headers?.headers).get('content-length');
+  return declared === undefined || !(Number(declared) <= QUICK_UPLOAD_BYTES);
 }
 
 function one(reply: ProcessingResponse | Promise<ProcessingResponse>): Replies {
