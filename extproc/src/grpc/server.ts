@@ -6,6 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ExtprocMetrics } from '../metrics.js';
 import { type PipelineDeps, type RequestRecord, StreamContext } from '../pipeline/stream-context.js';
 import { SHARED_RESPONSES } from './envoy-messages.js';
+import { decodeProcessingRequest, encodeProcessingResponse } from './ext-proc-codec.js';
 import type { ExternalProcessorDefinition } from './gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
 import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
@@ -70,13 +71,10 @@ export async function startExtprocServer(
     PHASES.map((phase) => [phase, metrics.phaseSeconds.labels({ phase })]),
   );
 
-  server.addService(
-    withSharedResponsesPreEncoded(protos.envoy.service.ext_proc.v3.ExternalProcessor.service),
-    {
-      Process: (call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>) =>
-        serveProcessStream(call, deps, phaseTimers, options.onRecord),
-    },
-  );
+  server.addService(withExtProcCodec(protos.envoy.service.ext_proc.v3.ExternalProcessor.service), {
+    Process: (call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>) =>
+      serveProcessStream(call, deps, phaseTimers, options.onRecord),
+  });
 
   let serving = true;
   const watchers = new Set<grpc.ServerWritableStream<unknown, HealthCheckResponse>>();
@@ -126,16 +124,19 @@ export async function startExtprocServer(
 }
 
 /**
- * Most replies are the shared "continue" objects from envoy-messages.ts; encode those once, not per message.
- * grpc-js copies the serialized bytes into its own frame, so handing out the same Buffer every time is safe.
+ * The stream's messages go through ext-proc-codec.ts rather than proto-loader's object conversions. Most replies
+ * are the shared "continue" objects from envoy-messages.ts; those are encoded once, not per message: grpc-js copies
+ * the serialized bytes into its own frame, so handing out the same Buffer every time is safe.
  */
-function withSharedResponsesPreEncoded(service: ExternalProcessorDefinition): ExternalProcessorDefinition {
-  const method = service.Process;
-  const serialize = method.responseSerialize;
-  const encoded = new Map(SHARED_RESPONSES.map((response) => [response, serialize(response)]));
+function withExtProcCodec(service: ExternalProcessorDefinition): ExternalProcessorDefinition {
+  const encoded = new Map(SHARED_RESPONSES.map((response) => [response, encodeProcessingResponse(response)]));
   return {
     ...service,
-    Process: { ...method, responseSerialize: (value) => encoded.get(value) ?? serialize(value) },
+    Process: {
+      ...service.Process,
+      requestDeserialize: decodeProcessingRequest,
+      responseSerialize: (value) => encoded.get(value) ?? encodeProcessingResponse(value),
+    },
   };
 }
 
