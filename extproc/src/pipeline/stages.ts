@@ -3,6 +3,7 @@
 // Stages decide; StreamContext turns their decisions into Envoy replies, so no stage knows about ext_proc.
 import type { Headers } from '../grpc/envoy-messages.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { SseEvent } from '../providers/sse.js';
 import type { ParsedRequest, ProviderAdapter, ProviderId } from '../providers/types.js';
 import type { SecurityFindingSummary } from '../security/decision.js';
 import type { GatewayIdentity } from './auth.js';
@@ -34,8 +35,12 @@ export type JsonResponseVerdict =
 
 /** Transforms a response stream chunk by chunk; may hold bytes back (returning fewer) and release them later. */
 export interface StreamInspector {
-  push(chunk: Buffer): Buffer;
-  /** Upstream finished: whatever is still held, plus anything to append. */
+  /**
+   * `chunk`: the bytes about to go to the client; `events`: the blocks the stream observer completed with them
+   * (StreamObserver.lastEvents), which may include bytes of earlier chunks. Returns what to send instead.
+   */
+  push(chunk: Buffer, events: readonly SseEvent[]): Buffer;
+  /** Upstream finished (the observer's last blocks were pushed): anything still to send. */
   end(): Buffer;
 }
 

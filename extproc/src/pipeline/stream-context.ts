@@ -21,6 +21,7 @@ import type { Logger } from '../log.js';
 import type { ExtprocMetrics } from '../metrics.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { adapterFor } from '../providers/index.js';
+import type { SseEvent } from '../providers/sse.js';
 import {
   type ParsedRequest,
   type ProviderAdapter,
@@ -70,6 +71,7 @@ const ATTRIBUTE_PATTERN = /^[A-Za-z0-9._:=-]{1,64}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // proto3 leaves an empty bytes field off the wire, and the loader (defaults: false) off the message.
 const EMPTY_BODY: Buffer = Buffer.alloc(0);
+const NO_EVENTS: readonly SseEvent[] = Object.freeze([]);
 
 export class StreamContext {
   private readonly startedAt = performance.now();
@@ -416,12 +418,19 @@ export class StreamContext {
     const chunk = message.body ?? EMPTY_BODY;
     if (this.jsonInspector && !message.end_of_stream) return this.outgrewBuffer(chunk);
     if (this.observer) {
-      let out = chunk.length > 0 ? this.observer.push(chunk) : chunk;
-      if (message.end_of_stream) {
-        const tail = this.observer.end();
-        if (tail.length > 0) out = Buffer.concat([out, tail]);
+      const { observer } = this;
+      let out = chunk;
+      let events: readonly SseEvent[] = NO_EVENTS;
+      if (chunk.length > 0) {
+        out = observer.push(chunk);
+        events = observer.lastEvents;
       }
-      if (this.streamInspector) out = this.inspectStreamChunk(out, message.end_of_stream === true);
+      if (message.end_of_stream) {
+        const tail = observer.end();
+        if (tail.length > 0) out = Buffer.concat([out, tail]);
+        if (observer.lastEvents.length > 0) events = [...events, ...observer.lastEvents];
+      }
+      if (this.streamInspector) out = this.inspectStreamChunk(out, events, message.end_of_stream === true);
       if (message.end_of_stream) this.finish('complete');
       return out === chunk ? continueResponseBody() : continueResponseBody(out);
     }
@@ -458,9 +467,9 @@ export class StreamContext {
     return continueResponseBody();
   }
 
-  private inspectStreamChunk(out: Buffer, end: boolean): Buffer {
+  private inspectStreamChunk(out: Buffer, events: readonly SseEvent[], end: boolean): Buffer {
     const inspector = this.streamInspector as StreamInspector;
-    let inspected = out.length > 0 ? inspector.push(out) : out;
+    let inspected = out.length > 0 || events.length > 0 ? inspector.push(out, events) : out;
     if (end) {
       const tail = inspector.end();
       if (tail.length > 0) inspected = inspected.length > 0 ? Buffer.concat([inspected, tail]) : tail;

@@ -231,6 +231,7 @@ export abstract class SseStreamObserver implements StreamObserver {
   protected currentError: StreamError | null = null;
   private eventCount = 0;
   private readonly framer: SseFramer;
+  private emitted: readonly SseEvent[] = [];
 
   constructor(
     private readonly rewriting: boolean,
@@ -255,6 +256,9 @@ export abstract class SseStreamObserver implements StreamObserver {
   get overflowed(): number {
     return this.framer.oversized;
   }
+  get lastEvents(): readonly SseEvent[] {
+    return this.emitted;
+  }
 
   /**
    * Sees one complete event that carries data. Returns replacement bytes for `event.raw`, null to drop
@@ -266,6 +270,7 @@ export abstract class SseStreamObserver implements StreamObserver {
     const events = this.framer.push(chunk);
     if (!this.rewriting) {
       for (const event of events) this.observe(event);
+      this.emitted = events;
       return chunk;
     }
     return this.emit(events);
@@ -275,19 +280,22 @@ export abstract class SseStreamObserver implements StreamObserver {
     const events = this.framer.end();
     if (!this.rewriting) {
       for (const event of events) this.observe(event);
+      this.emitted = events;
       return EMPTY_BUFFER;
     }
     return this.emit(events);
   }
 
   private emit(events: SseEvent[]): Buffer {
-    const pieces: Buffer[] = [];
+    const kept: SseEvent[] = [];
     for (const event of events) {
       const out = this.observe(event);
-      if (out !== null) pieces.push(out);
+      if (out === null) continue;
+      kept.push(out === event.raw ? event : { ...event, raw: out });
     }
-    if (pieces.length === 0) return EMPTY_BUFFER;
-    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    this.emitted = kept;
+    if (kept.length === 0) return EMPTY_BUFFER;
+    return kept.length === 1 ? (kept[0] as SseEvent).raw : Buffer.concat(kept.map((event) => event.raw));
   }
 
   private observe(event: SseEvent): Buffer | null {

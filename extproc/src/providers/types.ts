@@ -1,5 +1,6 @@
 // Provider-neutral shapes shared by the request pipeline, pricing and (later) the policy engines.
 // Nothing here knows about Envoy or gRPC.
+import type { SseEvent } from './sse.js';
 
 export type ProviderId = 'openai' | 'anthropic';
 
@@ -97,6 +98,12 @@ export interface StreamObserver {
   readonly error: StreamError | null;
   /** Number of complete events seen. */
   readonly events: number;
+  /**
+   * The blocks the last push() or end() completed, as they leave: rewritten bytes in `raw`, dropped blocks left
+   * out, unparsed tails included. All of them together are the whole output stream, so a later stage (the security
+   * scan) reads the stream's events from here instead of framing it again.
+   */
+  readonly lastEvents: readonly SseEvent[];
 }
 
 export interface JsonResponseSummary {

@@ -159,7 +159,8 @@ export class SecurityResponseInspector implements ResponseInspector {
 
 /**
  * Releases whole events only, so that a cut always falls between events and the client's SSE parser sees a
- * well-formed error event. Events usually arrive whole within a chunk, so nothing is held back in practice.
+ * well-formed error event. Events usually arrive whole within a chunk, so nothing is held back in practice. The
+ * stream observer frames the stream; this sees its events (a block's `raw` may hold bytes of earlier chunks).
  */
 class SecurityStreamInspector implements StreamInspector {
   private held = 0;
@@ -174,9 +175,8 @@ class SecurityStreamInspector implements StreamInspector {
     private readonly options: ResponseInspectorOptions,
   ) {}
 
-  push(chunk: Buffer): Buffer {
+  push(chunk: Buffer, events: readonly SseEvent[]): Buffer {
     if (this.cut) return EMPTY;
-    const events = this.scanner.frame(chunk);
     const cut = this.inspect(events);
     if (cut) return cut;
     const released = events.reduce((n, event) => n + event.raw.length, 0);
@@ -189,12 +189,8 @@ class SecurityStreamInspector implements StreamInspector {
 
   end(): Buffer {
     if (this.cut) return EMPTY;
-    const events = this.scanner.frameEnd();
-    this.held = 0;
-    const out = this.inspect(events) ?? join(events);
-    if (!this.cut && this.scanning)
-      this.options.metrics.outcomes.inc({ phase: 'response', status: this.status });
-    return out;
+    if (this.scanning) this.options.metrics.outcomes.inc({ phase: 'response', status: this.status });
+    return EMPTY;
   }
 
   /** Scans the events' text; returns the stream's last bytes when it must be cut here. */

@@ -3,7 +3,7 @@
 // passes, channel by channel (each choice's content, each tool call's arguments, each Anthropic content block),
 // with the last CARRY_CHARS of every channel scanned again with the next text, so a secret split across events or
 // chunks is still recognised. Bytes already sent cannot be recalled: a stream is cut, not masked.
-import { type SseEvent, SseFramer } from '../providers/sse.js';
+import type { SseEvent } from '../providers/sse.js';
 import type { ProviderId } from '../providers/types.js';
 import { field, jsonTextField, objectAsJson, type TextSlot } from './body-slots.js';
 import { type DecidedFinding, decide, strongest } from './decision.js';
@@ -184,21 +184,10 @@ export interface StreamScanResult {
  * caller decides what to do with the stream. Each finding is reported once, however many scans see it.
  */
 export class StreamTextScanner {
-  private readonly framer = new SseFramer();
   private readonly channels = new Map<string, Channel>();
   private readonly seen = new Set<string>();
 
   constructor(private readonly settings: ResponseScanSettings) {}
-
-  /** The events `chunk` completes; their `raw` bytes together are what may be released to the client. */
-  frame(chunk: Buffer): SseEvent[] {
-    return this.framer.push(chunk);
-  }
-
-  /** Upstream finished: the events still held, and any unterminated tail as unparsed bytes. */
-  frameEnd(): SseEvent[] {
-    return this.framer.end();
-  }
 
   /** What the text of `events` reveals, given everything scanned before. */
   scan(events: readonly SseEvent[]): StreamScanResult {

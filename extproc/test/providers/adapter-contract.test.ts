@@ -8,7 +8,7 @@ import {
   type ProviderAdapter,
   RequestError,
 } from '../../src/providers/index.js';
-import { randomChunks, runStream, summary } from './helpers.js';
+import { chunkings, randomChunks, runStream, summary } from './helpers.js';
 
 interface Fixture {
   adapter: ProviderAdapter;
@@ -146,6 +146,22 @@ describe.each(fixtures)(
         error: null,
         events: 0,
       });
+    });
+
+    it('hands on its framed events: together they are exactly the output, however the stream is split', () => {
+      const bytes = Buffer.from(stream);
+      // Ends without a blank line: the unterminated tail still counts, as an unparsed block.
+      const unterminated = Buffer.from(`${stream}data: {"tail":`);
+      for (const input of [bytes, unterminated]) {
+        for (const { label, chunks } of chunkings(input)) {
+          for (const strip of [false, true]) {
+            const run = runStream(adapter, chunks, strip);
+            expect(run.eventBytes.toString('latin1'), `${label}, strip ${strip}`).toBe(
+              run.output.toString('latin1'),
+            );
+          }
+        }
+      }
     });
 
     it('is deterministic', () => {

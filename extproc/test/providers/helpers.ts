@@ -103,19 +103,25 @@ export interface StreamRun {
   events: number;
   /** Whether each push returned the very Buffer it was given. */
   sameBuffers: boolean;
+  /** The `raw` bytes of every block in lastEvents after each push and end, in order. */
+  eventBytes: Buffer;
 }
 
 export function runStream(adapter: ProviderAdapter, chunks: Buffer[], stripInjectedUsage = false): StreamRun {
   const observer = adapter.createStreamObserver({ stripInjectedUsage });
   const pieces: Buffer[] = [];
+  const eventPieces: Buffer[] = [];
   let sameBuffers = true;
   for (const chunk of chunks) {
     const out = observer.push(chunk);
     if (out !== chunk) sameBuffers = false;
     pieces.push(out);
+    for (const event of observer.lastEvents) eventPieces.push(event.raw);
   }
   pieces.push(observer.end());
+  for (const event of observer.lastEvents) eventPieces.push(event.raw);
   return {
+    eventBytes: Buffer.concat(eventPieces),
     output: Buffer.concat(pieces),
     usage: observer.usage,
     model: observer.model,

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { RecordAnnotations } from '../../src/pipeline/stages.js';
 import { anthropicAdapter, openaiAdapter } from '../../src/providers/index.js';
+import { SseFramer } from '../../src/providers/sse.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import { secretsDetector } from '../../src/security/detectors/secrets.js';
 import { SecurityMetrics } from '../../src/security/metrics.js';
@@ -90,9 +91,14 @@ function runStream(
   cut: boolean,
 ) {
   const { inspect, annotations } = inspector(adapter, secrets, cut);
+  // As the pipeline runs it: the provider's observer frames the stream, the inspector sees its events.
+  const observer = adapter.createStreamObserver({ stripInjectedUsage: false });
   const streamInspector = inspect.inspectStream();
   const out: Buffer[] = [];
-  for (const chunk of chunks(stream, size)) out.push(streamInspector.push(chunk));
+  for (const chunk of chunks(stream, size)) {
+    out.push(streamInspector.push(observer.push(chunk), observer.lastEvents));
+  }
+  out.push(streamInspector.push(observer.end(), observer.lastEvents));
   out.push(streamInspector.end());
   return { text: Buffer.concat(out).toString('utf8'), annotations };
 }
@@ -109,10 +115,11 @@ describe('streamed answers', () => {
       detectors: [secretsDetector],
       actions: actions('flag'),
     });
+    const framer = new SseFramer();
     const found = [];
     for (const chunk of chunks(openaiStream(pieces), 11))
-      found.push(...scanner.scan(scanner.frame(chunk)).decided);
-    found.push(...scanner.scan(scanner.frameEnd()).decided);
+      found.push(...scanner.scan(framer.push(chunk)).decided);
+    found.push(...scanner.scan(framer.end()).decided);
     const keyFindings = found.filter((d) => d.finding.rule === 'openai_api_key');
     expect(keyFindings.length).toBeGreaterThanOrEqual(1);
     const location = keyFindings[0]?.finding.location;
@@ -123,12 +130,14 @@ describe('streamed answers', () => {
   });
 
   it('pass through byte for byte when nothing is found, whatever the chunking', () => {
-    const stream = openaiStream(['Hello', ' there', ', nothing ', 'secret here.']);
-    for (const size of [1, 5, 64, 4096]) {
-      const { text, annotations } = runStream(openaiAdapter, stream, size, 'block', true);
-      expect(text).toBe(stream);
-      expect(annotations.securityFindings).toEqual([]);
-    }
+    const complete = openaiStream(['Hello', ' there', ', nothing ', 'secret here.']);
+    // An upstream that stops mid-event: its last bytes still reach the client.
+    for (const stream of [complete, `${complete}data: {"choices":[{"delta":{"content":"cut`])
+      for (const size of [1, 5, 64, 4096]) {
+        const { text, annotations } = runStream(openaiAdapter, stream, size, 'block', true);
+        expect(text).toBe(stream);
+        expect(annotations.securityFindings).toEqual([]);
+      }
   });
 
   it('are flagged, not cut, when the policy does not block streams', () => {
