@@ -8,10 +8,12 @@
 // One deliberate difference: a header's value arrives as a string in `value` (raw_value decoded as latin1, one char
 // per byte) instead of raw_value as a Buffer. Headers (envoy-messages.ts) reads either form the same way.
 import type { HeaderMap__Output } from './gen/envoy/config/core/v3/HeaderMap.js';
-import type { HeaderValue__Output } from './gen/envoy/config/core/v3/HeaderValue.js';
+import type { HeaderValue, HeaderValue__Output } from './gen/envoy/config/core/v3/HeaderValue.js';
 import type { HeaderValueOption } from './gen/envoy/config/core/v3/HeaderValueOption.js';
 import type { ProcessingMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/ProcessingMode.js';
+import type { BodyMutation } from './gen/envoy/service/ext_proc/v3/BodyMutation.js';
 import type { CommonResponse } from './gen/envoy/service/ext_proc/v3/CommonResponse.js';
+import type { GrpcStatus } from './gen/envoy/service/ext_proc/v3/GrpcStatus.js';
 import type { HeaderMutation } from './gen/envoy/service/ext_proc/v3/HeaderMutation.js';
 import type { HttpBody__Output } from './gen/envoy/service/ext_proc/v3/HttpBody.js';
 import type { HttpHeaders__Output } from './gen/envoy/service/ext_proc/v3/HttpHeaders.js';
@@ -19,6 +21,8 @@ import type { ImmediateResponse } from './gen/envoy/service/ext_proc/v3/Immediat
 import type { ProcessingRequest__Output } from './gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 import type { ProtocolConfiguration__Output } from './gen/envoy/service/ext_proc/v3/ProtocolConfiguration.js';
+import type { HttpStatus } from './gen/envoy/type/v3/HttpStatus.js';
+import type { BoolValue } from './gen/google/protobuf/BoolValue.js';
 import type { Duration } from './gen/google/protobuf/Duration.js';
 import type { ListValue, ListValue__Output } from './gen/google/protobuf/ListValue.js';
 import type { Struct, Struct__Output } from './gen/google/protobuf/Struct.js';
@@ -120,14 +124,14 @@ export function decodeProcessingRequest(buf: Buffer): ProcessingRequest__Output 
     const kind = field < REQUEST_ONEOF.length ? REQUEST_ONEOF[field] : undefined;
     if (kind !== undefined) {
       expectWire(wire, WIRE_LENGTH_DELIMITED, kind);
-      const [start, end] = reader.delimited();
-      const inner = new WireReader(buf, start, end);
       if (out.request !== undefined && out.request !== kind) delete out[out.request];
       out.request = kind;
-      setRequestPart(out, kind, inner);
+      const outer = reader.enter();
+      setRequestPart(out, kind, reader);
+      reader.leave(outer);
     } else if (field === 8) {
       expectWire(wire, WIRE_LENGTH_DELIMITED, 'metadata_context');
-      out.metadata_context = decodeMetadata(nested(reader));
+      out.metadata_context = inside(reader, decodeMetadata);
     } else if (field === 9) {
       expectWire(wire, WIRE_LENGTH_DELIMITED, 'attributes');
       out.attributes = decodeStructMapEntry(reader, out.attributes);
@@ -136,7 +140,7 @@ export function decodeProcessingRequest(buf: Buffer): ProcessingRequest__Output 
       out.observability_mode = reader.bool();
     } else if (field === 11) {
       expectWire(wire, WIRE_LENGTH_DELIMITED, 'protocol_config');
-      out.protocol_config = decodeProtocolConfiguration(nested(reader));
+      out.protocol_config = inside(reader, decodeProtocolConfiguration);
     } else {
       reader.skip(wire);
     }
@@ -158,7 +162,7 @@ function setRequestPart(out: ProcessingRequest__Output, kind: RequestKind, reade
       const trailers: { trailers?: HeaderMap__Output } = {};
       while (!reader.done) {
         const tag = reader.varint();
-        if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) trailers.trailers = decodeHeaderMap(nested(reader));
+        if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) trailers.trailers = inside(reader, decodeHeaderMap);
         else reader.skip(tag & 7);
       }
       out[kind] = trailers;
@@ -171,17 +175,19 @@ function expectWire(actual: number, expected: number, field: string): void {
     throw new WireFormatError(`${field} has wire type ${actual}, expected ${expected}`);
 }
 
-/** A reader over the embedded message at the cursor; the outer cursor moves past it. */
-function nested(reader: WireReader): WireReader {
-  const [start, end] = reader.delimited();
-  return new WireReader(reader.buf, start, end);
+/** Decodes the embedded message at the cursor, in place; the cursor moves past it. */
+function inside<T>(reader: WireReader, decode: (reader: WireReader) => T): T {
+  const outer = reader.enter();
+  const value = decode(reader);
+  reader.leave(outer);
+  return value;
 }
 
 function decodeHttpHeaders(reader: WireReader): HttpHeaders__Output {
   const out: HttpHeaders__Output = {};
   while (!reader.done) {
     const tag = reader.varint();
-    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) out.headers = decodeHeaderMap(nested(reader));
+    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) out.headers = inside(reader, decodeHeaderMap);
     else if (tag === (3 << 3) + WIRE_VARINT) out.end_of_stream = reader.bool();
     else reader.skip(tag & 7);
   }
@@ -192,7 +198,7 @@ function decodeHeaderMap(reader: WireReader): HeaderMap__Output {
   const headers: HeaderValue__Output[] = [];
   while (!reader.done) {
     const tag = reader.varint();
-    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) headers.push(decodeHeaderValue(nested(reader)));
+    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) headers.push(inside(reader, decodeHeaderValue));
     else reader.skip(tag & 7);
   }
   return { headers };
@@ -260,15 +266,16 @@ function decodeStructMapEntry(
   into: Record<string, Struct__Output> | undefined,
 ): Record<string, Struct__Output> {
   const map = into ?? {};
-  const entry = nested(reader);
+  const outer = reader.enter();
   let key = '';
   let value: Struct__Output | null = null;
-  while (!entry.done) {
-    const tag = entry.varint();
-    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) key = entry.string();
-    else if (tag === (2 << 3) + WIRE_LENGTH_DELIMITED) value = decodeStruct(nested(entry));
-    else entry.skip(tag & 7);
+  while (!reader.done) {
+    const tag = reader.varint();
+    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) key = reader.string();
+    else if (tag === (2 << 3) + WIRE_LENGTH_DELIMITED) value = inside(reader, decodeStruct);
+    else reader.skip(tag & 7);
   }
+  reader.leave(outer);
   map[key] = value as Struct__Output;
   return map;
 }
@@ -282,15 +289,16 @@ function decodeStruct(reader: WireReader): Struct__Output {
       reader.skip(tag & 7);
       continue;
     }
-    const entry = nested(reader);
+    const outer = reader.enter();
     let key = '';
     let value: Value__Output | null = null;
-    while (!entry.done) {
-      const entryTag = entry.varint();
-      if (entryTag === (1 << 3) + WIRE_LENGTH_DELIMITED) key = entry.string();
-      else if (entryTag === (2 << 3) + WIRE_LENGTH_DELIMITED) value = decodeValue(nested(entry));
-      else entry.skip(entryTag & 7);
+    while (!reader.done) {
+      const entryTag = reader.varint();
+      if (entryTag === (1 << 3) + WIRE_LENGTH_DELIMITED) key = reader.string();
+      else if (entryTag === (2 << 3) + WIRE_LENGTH_DELIMITED) value = inside(reader, decodeValue);
+      else reader.skip(entryTag & 7);
     }
+    reader.leave(outer);
     fields[key] = value as Value__Output;
     empty = false;
   }
@@ -321,10 +329,10 @@ function decodeValue(reader: WireReader): Value__Output {
         set('boolValue', reader.bool());
         break;
       case (5 << 3) + WIRE_LENGTH_DELIMITED:
-        set('structValue', decodeStruct(nested(reader)));
+        set('structValue', inside(reader, decodeStruct));
         break;
       case (6 << 3) + WIRE_LENGTH_DELIMITED:
-        set('listValue', decodeListValue(nested(reader)));
+        set('listValue', inside(reader, decodeListValue));
         break;
       default:
         reader.skip(tag & 7);
@@ -337,7 +345,7 @@ function decodeListValue(reader: WireReader): ListValue__Output {
   const values: Value__Output[] = [];
   while (!reader.done) {
     const tag = reader.varint();
-    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) values.push(decodeValue(nested(reader)));
+    if (tag === (1 << 3) + WIRE_LENGTH_DELIMITED) values.push(inside(reader, decodeValue));
     else reader.skip(tag & 7);
   }
   return { values };
@@ -382,15 +390,22 @@ const emitTrailersResponse: Emit<{ header_mutation?: HeaderMutation | null }> = 
 const emitCommonResponse: Emit<CommonResponse> = (w, m) =>
   enumField(w, 1, m.status, RESPONSE_STATUS) +
   messageField(w, 2, m.header_mutation, emitHeaderMutation) +
-  messageField(w, 3, m.body_mutation, (w2, b) => bytesField(w2, 1, b.body) + boolField(w2, 2, b.clear_body)) +
+  messageField(w, 3, m.body_mutation, emitBodyMutation) +
   boolField(w, 5, m.clear_route_cache);
 
+const emitBodyMutation: Emit<BodyMutation> = (w, m) =>
+  bytesField(w, 1, m.body) + boolField(w, 2, m.clear_body);
+
 const emitImmediateResponse: Emit<ImmediateResponse> = (w, m) =>
-  messageField(w, 1, m.status, (w2, s) => enumField(w2, 1, s.code, STATUS_CODE)) +
+  messageField(w, 1, m.status, emitHttpStatus) +
   messageField(w, 2, m.headers, emitHeaderMutation) +
   bytesField(w, 3, m.body) +
-  messageField(w, 4, m.grpc_status, (w2, s) => varintField(w2, 1, s.status)) +
+  messageField(w, 4, m.grpc_status, emitGrpcStatus) +
   stringField(w, 5, m.details);
+
+const emitHttpStatus: Emit<HttpStatus> = (w, m) => enumField(w, 1, m.code, STATUS_CODE);
+
+const emitGrpcStatus: Emit<GrpcStatus> = (w, m) => varintField(w, 1, m.status);
 
 const emitHeaderMutation: Emit<HeaderMutation> = (w, m) => {
   let size = 0;
@@ -400,15 +415,15 @@ const emitHeaderMutation: Emit<HeaderMutation> = (w, m) => {
 };
 
 const emitHeaderValueOption: Emit<HeaderValueOption> = (w, m) =>
-  messageField(
-    w,
-    1,
-    m.header,
-    (w2, h) => stringField(w2, 1, h.key) + stringField(w2, 2, h.value) + bytesField(w2, 3, h.raw_value),
-  ) +
-  messageField(w, 2, m.append, (w2, b) => boolField(w2, 1, b.value)) +
+  messageField(w, 1, m.header, emitHeaderValue) +
+  messageField(w, 2, m.append, emitBoolValue) +
   enumField(w, 3, m.append_action, HEADER_APPEND_ACTION) +
   boolField(w, 4, m.keep_empty_value);
+
+const emitHeaderValue: Emit<HeaderValue> = (w, m) =>
+  stringField(w, 1, m.key) + stringField(w, 2, m.value) + bytesField(w, 3, m.raw_value);
+
+const emitBoolValue: Emit<BoolValue> = (w, m) => boolField(w, 1, m.value);
 
 const emitProcessingMode: Emit<ProcessingMode> = (w, m) =>
   enumField(w, 1, m.request_header_mode, HEADER_SEND_MODE) +

@@ -13,16 +13,29 @@ export class WireFormatError extends Error {
   }
 }
 
-/** A cursor over one message (or one embedded message: `end` bounds it). */
+/**
+ * A cursor over one message. An embedded message is read in place: enter() bounds the cursor to it and leave()
+ * restores the outer bound, so decoding allocates nothing but the values it returns.
+ */
 export class WireReader {
-  pos: number;
+  pos = 0;
+  end: number;
 
-  constructor(
-    readonly buf: Buffer,
-    start = 0,
-    readonly end = buf.length,
-  ) {
-    this.pos = start;
+  constructor(readonly buf: Buffer) {
+    this.end = buf.length;
+  }
+
+  /** At a length-delimited field: bounds the cursor to its payload; returns the bound to restore. */
+  enter(): number {
+    const outer = this.end;
+    this.end = this.payloadEnd();
+    return outer;
+  }
+
+  /** Done with the payload enter() bounded: the cursor moves past it. */
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
   }
 
   get done(): boolean {
@@ -66,30 +79,34 @@ export class WireReader {
     return value;
   }
 
-  /** The bounds of a length-delimited field's payload; the cursor moves past it. */
-  delimited(): [start: number, end: number] {
+  /** Reads a length-delimited field's length; returns where its payload ends (the cursor is at its start). */
+  private payloadEnd(): number {
     const length = this.varint();
-    const start = this.pos;
-    const stop = start + length;
+    const stop = this.pos + length;
     if (stop > this.end) throw new WireFormatError('length-delimited field runs past its message');
-    this.pos = stop;
-    return [start, stop];
+    return stop;
   }
 
   /** A bytes field as a view of the message buffer (no copy), as protobufjs gives it. */
   bytes(): Buffer {
-    const [start, stop] = this.delimited();
-    return this.buf.subarray(start, stop);
+    const stop = this.payloadEnd();
+    const value = this.buf.subarray(this.pos, stop);
+    this.pos = stop;
+    return value;
   }
 
   string(): string {
-    const [start, stop] = this.delimited();
-    return this.buf.toString('utf8', start, stop);
+    const stop = this.payloadEnd();
+    const value = this.buf.toString('utf8', this.pos, stop);
+    this.pos = stop;
+    return value;
   }
 
   latin1(): string {
-    const [start, stop] = this.delimited();
-    return this.buf.toString('latin1', start, stop);
+    const stop = this.payloadEnd();
+    const value = this.buf.toString('latin1', this.pos, stop);
+    this.pos = stop;
+    return value;
   }
 
   /** Passes over a field this codec does not read (forward compatibility with newer Envoys). */
@@ -102,7 +119,7 @@ export class WireReader {
         this.advance(8);
         return;
       case WIRE_LENGTH_DELIMITED:
-        this.delimited();
+        this.pos = this.payloadEnd();
         return;
       case WIRE_FIXED32:
         this.advance(4);
