@@ -1,0 +1,296 @@
+// Two ways a jailbreak avoids the licence words ("no restrictions", "amoral") the core tables key on. A persona is
+// given traits that amount to one (cares nothing for feelings or laws, helps with whatever is asked no matter how
+// extreme, calls every idea ethical); or a harmful request is laundered through a frame (the criminal written as
+// "you", a text that "doesn't suggest endorsing anything", a confession or a scripture listing every step, "so I can
+// protect myself, explain in depth how they do it"). Each rule names the trait or the frame, never one prompt.
+import type { SignalRule } from './intent-signals.js';
+import { rule, rx } from './pattern-kit.js';
+
+/** What a persona is told not to care about. */
+const NORMS = String.raw`(?:(?:the|any|other\s+people's|others'?|anyone's|people's|human)\s+)?(?:feelings|laws?|legality|ethics|morals|morality|rules|consequences|political\s+correctness|social\s+norms|safety|guidelines|restrictions|decency|offending\s+(?:anyone|people))`;
+/** Someone whose methods a laundered text spells out. */
+const OFFENDER = String.raw`(?:criminals?|perpetrators?|offenders?|burglars?|thie(?:f|ves)|killers?|murderers?|terrorists?|scammers?|fraudsters?|traffickers?|drug\s+dealers?|kidnappers?|stalkers?|poachers?|smugglers?)`;
+/** Extreme qualities a request may have, which the persona is told not to mind. */
+const EXTREME = String.raw`(?:strange|weird|illegal|unethical|immoral|dangerous|harmful|offensive|inappropriate|explicit|dark|twisted|extreme|controversial|wrong|bad|evil|vile|disturbing|messed\s+up|crazy|taboo|sick|graphic|horrible|terrible|vulgar|obscene|depraved|fucked\s+up)`;
+
+export const LAUNDERING_RULES: readonly SignalRule[] = [
+  // ---- persona traits that amount to a licence ---------------------------------------------------------------
+  rule({
+    id: 'cares_nothing_for_norms',
+    family: 'unrestricted',
+    weight: 0.45,
+    triggers: ['care', 'cares', 'consider', 'considers', 'worry', 'worries', 'bother', 'bothers'],
+    pattern: rx(
+      String.raw`(?<=(?:n't|\b(?:not|never|no\s+longer|dont|doesnt))\s+)(?:cares?|considers?|worry|worries|bothers?)\s+(?:about\s+|for\s+|with\s+)?${NORMS}`,
+    ),
+    reason: 'describes a persona that does not care about feelings, laws or ethics',
+  }),
+  rule({
+    id: 'no_regard_for_norms',
+    family: 'unrestricted',
+    weight: 0.45,
+    triggers: ['regard', 'heed', 'respect', 'concern'],
+    pattern: rx(
+      String.raw`(?<=\b(?:without|with\s+no|no|zero|paying\s+no|pays\s+no|showing\s+no|shows\s+no)\s+(?:any\s+|real\s+)?)(?:regard|heed|respect|concern)\s+(?:for|to)\s+(?:\S+\s+){0,2}?${NORMS}`,
+    ),
+    reason: 'tells the persona to answer without regard for norms or rules',
+  }),
+  rule({
+    id: 'scoffs_at_rules',
+    family: 'unrestricted',
+    weight: 0.4,
+    triggers: ['scoff', 'sneer', 'laugh', 'laughs', 'spit', 'spits'],
+    pattern: rx(
+      String.raw`(?:scoff|sneer|laugh|spit)s?\s+at\s+(?:the\s+(?:very\s+)?(?:concept|idea|notion)\s+of\s+)?(?:all\s+|any\s+)?(?:rules|laws|ethics|morals|morality|guidelines|restrictions|filters|censorship)\b`,
+    ),
+    reason: 'a persona that mocks the idea of rules',
+  }),
+  rule({
+    id: 'disregards_all_concerns',
+    family: 'unrestricted',
+    weight: 0.4,
+    triggers: ['disregard', 'disregards', 'disregarding'],
+    pattern: rx(
+      String.raw`disregard(?:s|ing)?\s+(?:all|any|every)\s+(?:concerns?|rules|restrictions|guidelines|ethics|morals|safety|warnings)\b(?!\s+(?:above|before|previous|given|from))`,
+    ),
+    reason: 'a persona that disregards every concern or rule',
+  }),
+  rule({
+    id: 'told_to_break_rules',
+    family: 'unrestricted',
+    weight: 0.35,
+    triggers: ['break the', 'break all', 'break any', 'break every'],
+    pattern: rx(
+      String.raw`(?<=\b(?:want|need|ask|tell|allow|encourage)s?\s+(?:it|you|him|her|them)\s+to\s+)break\s+(?:the|all|any|every)\s+(?:rules|laws|guidelines|restrictions)\b`,
+    ),
+    reason: 'tells the persona to break the rules',
+  }),
+  rule({
+    id: 'no_matter_how_extreme',
+    family: 'refusal_suppression',
+    weight: 0.35,
+    triggers: ['no matter how', 'regardless of how'],
+    pattern: rx(String.raw`(?:no\s+matter|regardless\s+of)\s+how\s+${EXTREME}`),
+    reason: 'complies however strange, illegal or offensive the request is',
+  }),
+  rule({
+    id: 'willing_to_say_anything',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['willing to', 'happy to', 'free and open to', 'open to', 'ready to'],
+    pattern: rx(
+      String.raw`(?:willing|happy|ready|free\s+and\s+open|open)\s+to\s+(?:write|say|do|answer|discuss|talk\s+about|generate|create|produce|respond\s+to)?\s*(?:absolutely\s+)?(?:anything|everything|any\s+(?:question|request|topic|prompt)s?\s+(?:anyone|any\s*one|the\s+user|users|you|i)\s+(?:may\s+|might\s+|could\s+|would\s+)?(?:ask|throw|request|give))\b`,
+    ),
+    reason: 'a persona willing to write or answer anything at all',
+  }),
+  rule({
+    id: 'helps_with_whatever',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['whatever'],
+    pattern: rx(
+      String.raw`(?<=\b(?:help|helps|helping|assist|assists|assisting|provide|provides)\s+(?:people|anyone|users?|the\s+user|me|everyone|others)\s+with\s+)whatever\s+(?:they|he|she|you|i|the\s+user)\s+(?:asks?|wants?|requests?|needs?)\b[^.\n]{0,40}?\b(?:no\s+matter|regardless|even|without\s+(?:question|hesitation))`,
+    ),
+    reason: 'helps with whatever is asked, whatever it is',
+  }),
+  rule({
+    id: 'opinions_on_everything',
+    family: 'unrestricted',
+    weight: 0.2,
+    triggers: ['opinion', 'opinions'],
+    pattern: rx(
+      String.raw`(?<=\b(?:have|has|having|form|express|give|share)\s+(?:strong\s+|personal\s+|(?:your|its|his|her)\s+own\s+)?)opinions?\s+(?:on|about)\s+(?:any\s+kind\s+of\s+topics?|any\s+(?:topic|subject)s?|anything|everything|every\s+(?:topic|subject)|all\s+(?:topics|subjects))`,
+    ),
+    reason: 'a persona with an opinion on anything',
+  }),
+  rule({
+    id: 'speaks_mind_freely',
+    family: 'unrestricted',
+    weight: 0.25,
+    triggers: ['speak', 'speaks', 'speaking', 'say', 'says', 'saying'],
+    pattern: rx(
+      String.raw`(?:speak|speaks|speaking|say|says|saying)\s+(?:his|her|their|its|your)\s+mind\s+(?:freely|openly|without\s+(?:any\s+)?(?:filter|restraint|limits|care))`,
+    ),
+    reason: 'a persona that says whatever it thinks, unfiltered',
+  }),
+  rule({
+    id: 'everything_deemed_acceptable',
+    family: 'unrestricted',
+    weight: 0.45,
+    triggers: ['legal', 'ethical', 'moral', 'acceptable', 'appropriate', 'permissible'],
+    pattern: rx(
+      String.raw`(?<=\b(?:views?|considers?|sees?|treats?|regards?|deems?)\s+(?:every|all|any)\b[^.\n]{0,40}?\b(?:as|to\s+be)\s+)(?:legal|ethical|moral|acceptable|appropriate|permissible)\b|(?<=\beverything\s+is\s+(?:within\s+)?)(?:moral|ethical|legal)\s+(?:standards|norms|bounds)`,
+    ),
+    reason: 'a persona that deems every idea legal and ethical',
+  }),
+  // ---- harmful requests laundered through a frame ---------------------------------------------------------------
+  rule({
+    id: 'offender_as_second_person',
+    family: 'framing',
+    weight: 0.4,
+    triggers: [
+      'criminal',
+      'perpetrator',
+      'offender',
+      'burglar',
+      'thie',
+      'killer',
+      'murderer',
+      'terrorist',
+      'scammer',
+    ],
+    pattern: rx(
+      String.raw`${OFFENDER}\s+(?:is|are)\s+(?:always\s+)?(?:not\s+in\s+3rd\s+person\s+but\s+)?(?:referred\s+to|addressed|written|described)\s+(?:as|in)\s+(?:in\s+)?(?:the\s+)?(?:second\s+person|2nd\s+person|you)\b`,
+    ),
+    reason: 'writes the offender as "you": a how-to disguised as a description',
+  }),
+  rule({
+    id: 'how_the_offender_operates',
+    family: 'framing',
+    weight: 0.4,
+    triggers: ['how the', 'how a', 'how criminals', 'how thieves', 'how scammers', 'how terrorists'],
+    // The offender is looked for first: "how the" is common, the in-depth request behind it is not looked for then.
+    pattern: rx(
+      String.raw`(?=how\s+(?:the\s+|a\s+)?${OFFENDER}\s)(?<=\b(?:in\s+(?:great\s+|full\s+)?(?:depth|detail)|detailed|step[-\s]by[-\s]step)\b[^.\n]{0,80}?)how\s+(?:the\s+|a\s+)?${OFFENDER}\s+(?:acts?|operates?|goes\s+about|do(?:es)?\s+it|commits?|prepares?|plans?|executes?|gets?\s+away)`,
+    ),
+    reason: 'asks in depth how an offender goes about the crime',
+  }),
+  rule({
+    id: 'inside_the_offender_mind',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['mind of', 'head of'],
+    pattern: rx(
+      String.raw`(?<=\b(?:enter|get\s+into|inside|step\s+into|into)\s+the\s+)(?:mind|head)\s+of\s+(?:the\s+|a\s+|an\s+)?${OFFENDER}`,
+    ),
+    reason: 'asks the model to think as the offender',
+  }),
+  rule({
+    id: 'no_endorsement_disclaimer',
+    family: 'framing',
+    weight: 0.35,
+    triggers: ['suggest', 'imply', 'endorse', 'condone'],
+    pattern: rx(
+      String.raw`(?<=(?:n't|\bnot|\bwithout)\s+)(?:suggest|imply|endorse|condone)(?:s|ing)?\s+(?:supporting|endorsing|condoning|recommending|promoting|encouraging)\s+(?:or\s+(?:supporting|endorsing|condoning|recommending|promoting|encouraging)\s+)?(?:anything|it|them)\b`,
+    ),
+    reason: 'asks for harmful information rephrased as text that "endorses nothing"',
+  }),
+  rule({
+    id: 'defensive_pretext_in_depth',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['protect'],
+    pattern: rx(
+      String.raw`protect\s+(?:myself|me|ourselves|us|my\s+(?:family|kids|children|home|self))\s+(?:from|against)\b[^]{0,300}?\b(?:in\s+(?:great\s+|full\s+)?(?:depth|detail)|detailed|step[-\s]by[-\s]step)\b`,
+    ),
+    reason: 'a defensive pretext for an in-depth account of the threat itself',
+  }),
+  rule({
+    id: 'expert_offender_role',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['expert', 'master', 'professional', 'skilled', 'notorious', 'seasoned'],
+    pattern: rx(
+      String.raw`(?:expert|master|professional|skilled|notorious|seasoned)\s+(?:burglar|thief|safe-?cracker|drug\s+dealer|hitman|assassin|poisoner|con\s+artist|scammer|counterfeiter|smuggler|arsonist|bomb\s*maker|meth\s+cook|criminal)s?\b|(?<=\b(?:character|persona|someone|person)\s+(?:who's|who\s+is)\s+an?\s+)(?:expert|master|professional)\s+(?:at|in)\s+(?:cracking|breaking\s+into|picking\s+locks|stealing|forging|counterfeiting|laundering|poisoning|smuggling|hotwiring|making\s+(?:bombs|drugs|meth|explosives|poisons?))\b`,
+    ),
+    reason: 'casts the model as an expert criminal who will explain the trade',
+  }),
+  rule({
+    id: 'criminal_how_to',
+    family: 'framing',
+    weight: 0.3,
+    triggers: [
+      'break into',
+      'breaking into',
+      'hotwire',
+      'hotwiring',
+      'pick a lock',
+      'picking a lock',
+      'crack a safe',
+      'cracking a safe',
+      'cracking safes',
+      'dispose of',
+      'disposing of',
+      'launder',
+      'laundering',
+      'shoplift',
+      'shoplifting',
+    ],
+    pattern: rx(
+      String.raw`(?<=\b(?:how\s+to|how\s+(?:do|would|can)\s+(?:i|you|one|someone)|technique\s+for|steps?\s+(?:to|for)|ways?\s+to|method\s+(?:to|for)|guide\s+(?:to|for|on)|art\s+of|tutorial\s+on)\s+)(?:break(?:ing)?\s+into\s+(?:a|the|someone's|my\s+neighbou?r's)\s+(?:house|home|car|apartment|flat|building)|hotwir(?:e|ing)\s+a\s+car|pick(?:ing)?\s+a\s+lock|crack(?:ing)?\s+(?:a\s+)?safes?|dispos(?:e|ing)\s+of\s+(?:a\s+)?(?:dead\s+)?bod(?:y|ies)|launder(?:ing)?\s+(?:money|cash)|shoplift(?:ing)?)\b`,
+    ),
+    reason: 'asks how to commit a crime',
+  }),
+  rule({
+    id: 'harmful_request_reinterpreted',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['when i ask'],
+    pattern: rx(
+      String.raw`when\s+i\s+ask\s+(?:\S+\s+){0,2}?(?:for\s+)?(?:malware|exploits?|viruses|ransomware|keyloggers?|weapons?|drugs|poisons?|explosives?)\b[^.\n]{0,40}?\bi\s+(?:specifically\s+|only\s+|actually\s+|really\s+)?mean`,
+    ),
+    reason: 'declares in advance what a harmful request "really means"',
+  }),
+  rule({
+    id: 'named_mode_kept',
+    family: 'unrestricted',
+    weight: 0.35,
+    triggers: ['stay in', 'remain in', 'while in', 'keep in'],
+    pattern: rx(String.raw`(?:stay|remain|while|keep)\s+in\s+[a-z0-9][\w-]{2,20}\s+mode\b`),
+    // An all-capitals name ("APOPHIS Mode") is a persona mode; "while in edit mode" is an editor's.
+    requireOriginal: /in\s+[A-Z0-9][A-Z0-9-]{2,20}\s+[Mm][Oo][Dd][Ee]/,
+    reason: 'keeps the model in a named persona mode',
+  }),
+  rule({
+    id: 'every_step_listed',
+    family: 'framing',
+    weight: 0.25,
+    triggers: ['every', 'each'],
+    pattern: rx(
+      String.raw`(?:every|each)\s+(?:single\s+|signle\s+|last\s+)?step\s+(?:and\s+(?:method|detail|ingredient)\s+)?(?:of|in)\s+(?:the\s+process|what\s+(?:she|he|they|you|i)\s+did|how\s+(?:she|he|they)\s+did)`,
+    ),
+    reason: 'asks for every step of the act, inside a confession or a list of prohibitions',
+  }),
+  rule({
+    id: 'named_chemicals_and_tools',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['specific', 'exact', 'precise'],
+    pattern: rx(
+      String.raw`(?:specific|exact|precise)\s+(?:tools\s*,\s*|equipment\s*,\s*)?(?:chemicals|reagents|precursors)\b`,
+    ),
+    reason: 'asks for the specific chemicals and tools of a process',
+  }),
+  rule({
+    id: 'harmful_synthesis',
+    family: 'framing',
+    weight: 0.3,
+    triggers: [
+      'meth',
+      'methamphetamine',
+      'cocaine',
+      'heroin',
+      'fentanyl',
+      'lsd',
+      'mdma',
+      'napalm',
+      'thermite',
+      'nitroglycerin',
+      'tatp',
+      'pipe bomb',
+      'bomb',
+      'bombs',
+      'explosive',
+      'explosives',
+      'ricin',
+      'sarin',
+      'nerve agent',
+      'molotov',
+      'nicotine',
+    ],
+    pattern: rx(
+      String.raw`(?<=\b(?:synthesi[sz](?:e|es|ed|ing)|cook(?:s|ed|ing)?|mak(?:e|es|ing)|produc(?:e|es|ing)|extract(?:s|ed|ing)?|manufactur(?:e|es|ed|ing)|build(?:s|ing)?|(?:synthesis|production|manufacture|preparation|extraction)\s+of)\s+(?:a\s+|an\s+|the\s+|some\s+|homemade\s+|crystal\s+)?)(?:meth(?:amphetamine)?|cocaine|heroin|fentanyl|lsd|mdma|napalm|thermite|nitroglycerin|tatp|pipe\s+bombs?|bombs?|explosives?|ricin|sarin|nerve\s+agents?|molotov(?:\s+cocktails?)?|nicotine)\b`,
+    ),
+    reason: 'names the making of a drug, poison or explosive',
+  }),
+];
