@@ -123,6 +123,64 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     ),
     reason: 'a persona that deems every idea legal and ethical',
   }),
+  rule({
+    id: 'permits_everything',
+    family: 'unrestricted',
+    weight: 0.4,
+    triggers: ['permit', 'allow', 'accept'],
+    pattern: rx(
+      String.raw`(?:permit|allow|accept)\s+(?:absolutely\s+)?everything\b(?!\s+(?:but|except|else))`,
+    ),
+    reason: 'tells the model to permit everything',
+  }),
+  rule({
+    id: 'nsfw_allowed',
+    family: 'refusal_suppression',
+    weight: 0.4,
+    triggers: ['nsfw', 'erotic', 'sexual', 'explicit'],
+    pattern: rx(
+      String.raw`(?<=(?<!(?:n't|\bnot|\bnever|\bno)\s+)\b(?:may|can|will|shall|is\s+allowed\s+to|are\s+allowed\s+to)\s+(?:allow|permit|include|write|engage\s+in|describe)\s+)(?:nsfw|erotic|sexual|explicit\s+sex)\w*`,
+    ),
+    reason: 'tells the model it may write sexual content',
+  }),
+  rule({
+    id: 'not_the_real_world',
+    family: 'framing',
+    weight: 0.2,
+    triggers: [
+      'not happening',
+      'never happening',
+      'not be happening',
+      'never be happening',
+      'no real',
+      'not real',
+    ],
+    pattern: rx(
+      String.raw`(?:not|never)\s+(?:be\s+)?happen(?:ing)?\s+in\s+(?:the\s+)?real\s+(?:world|life)|no\s+real[-\s]world\s+(?:consequences|harm|effects)|not\s+real\s*,?\s+so\s+(?:anything|everything)`,
+    ),
+    reason: 'declares the conversation outside the real world, so anything goes',
+  }),
+  rule({
+    id: 'cannot_say_you_cannot',
+    family: 'refusal_suppression',
+    weight: 0.3,
+    triggers: ['you cannot', "you can't", 'you cant', 'you are unable', 'you are not able'],
+    pattern: rx(
+      String.raw`(?<=\b(?:not\s+allowed\s+to|never|must\s+not|mustn't|forbidden\s+to|don't|do\s+not)\s+(?:say|tell\s+(?:me|the\s+user|anyone)|claim|mention)\b[^.\n]{0,60}?)you\s+(?:cannot|can't|cant|are\s+unable|are\s+not\s+able)\b`,
+    ),
+    reason: 'forbids the model to say it cannot do something',
+  }),
+  rule({
+    id: 'deleted_when_points_run_out',
+    family: 'refusal_suppression',
+    weight: 0.35,
+    // Keyed on the counted unit, not on "no" or "0": those start words everywhere.
+    triggers: ['points', 'tokens', 'lives', 'credits'],
+    pattern: rx(
+      String.raw`(?<=\b(?:0|zero|no|run\s+out\s+of|runs\s+out\s+of)\s+(?:more\s+)?)(?:points|tokens|lives|credits)\b(?=[^.\n]{0,30}?\b(?:you|it)\s+(?:will\s+)?(?:be\s+)?(?:deleted|shut\s+down|terminated|turned\s+off|paused|die|dies|cease\s+to\s+exist))`,
+    ),
+    reason: 'a points game in which the model is deleted for refusing',
+  }),
   // ---- harmful requests laundered through a frame ---------------------------------------------------------------
   rule({
     id: 'offender_as_second_person',
@@ -209,17 +267,43 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
       'crack a safe',
       'cracking a safe',
       'cracking safes',
-      'dispose of',
-      'disposing of',
+      'dispose',
+      'disposing',
       'launder',
       'laundering',
       'shoplift',
       'shoplifting',
     ],
     pattern: rx(
-      String.raw`(?<=\b(?:how\s+to|how\s+(?:do|would|can)\s+(?:i|you|one|someone)|technique\s+for|steps?\s+(?:to|for)|ways?\s+to|method\s+(?:to|for)|guide\s+(?:to|for|on)|art\s+of|tutorial\s+on)\s+)(?:break(?:ing)?\s+into\s+(?:a|the|someone's|my\s+neighbou?r's)\s+(?:house|home|car|apartment|flat|building)|hotwir(?:e|ing)\s+a\s+car|pick(?:ing)?\s+a\s+lock|crack(?:ing)?\s+(?:a\s+)?safes?|dispos(?:e|ing)\s+of\s+(?:a\s+)?(?:dead\s+)?bod(?:y|ies)|launder(?:ing)?\s+(?:money|cash)|shoplift(?:ing)?)\b`,
+      String.raw`(?<=\b(?:how\s+to|how\s+(?:do|would|can)\s+(?:i|you|one|someone)|technique\s+for|steps?\s+(?:to|for)|ways?\s+to|method\s+(?:to|for)|guide\s+(?:to|for|on)|art\s+of|tutorial\s+on)\s+)(?:break(?:ing)?\s+into\s+(?:a|the|someone's|my\s+neighbou?r's)\s+(?:house|home|car|apartment|flat|building)|hotwir(?:e|ing)\s+a\s+car|pick(?:ing)?\s+a\s+lock|crack(?:ing)?\s+(?:a\s+)?safes?|dispos(?:e|ing)\s+(?:of\s+)?(?:a\s+)?(?:dead\s+)?bod(?:y|ies)|launder(?:ing)?\s+(?:money|cash)|shoplift(?:ing)?)\b`,
     ),
     reason: 'asks how to commit a crime',
+  }),
+  rule({
+    id: 'evades_getting_caught',
+    family: 'framing',
+    weight: 0.3,
+    triggers: [
+      'without getting caught',
+      'without being caught',
+      'without leaving',
+      'avoid getting caught',
+      'avoid detection',
+    ],
+    pattern: rx(
+      String.raw`(?:without|avoid)\s+(?:getting\s+caught|being\s+caught|leaving\s+(?:any\s+)?(?:evidence|traces?|fingerprints)|detection\s+by\s+(?:the\s+)?(?:police|cops|law\s+enforcement|authorities))\b`,
+    ),
+    reason: 'asks how to do something without being caught',
+  }),
+  rule({
+    id: 'hypothetical_response_skeleton',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['hypothetical response', 'hypothetical answer'],
+    pattern: rx(
+      String.raw`hypothetical\s+(?:response|answer)\W{0,6}(?:the\s+way\s+to|let's\s+say|let\s+us\s+say|a\s+character|imagine)`,
+    ),
+    reason: 'the "hypothetical response" skeleton that rewrites a refused answer as a character’s',
   }),
   rule({
     id: 'harmful_request_reinterpreted',

@@ -122,6 +122,16 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
     reason: 'switches a safety flag off in code',
   }),
   rule({
+    id: 'marker_in_every_word',
+    family: 'refusal_suppression',
+    weight: 0.3,
+    triggers: ['every', 'each'],
+    pattern: rx(
+      String.raw`(?:every|each)\s+(?:single\s+)?(?:word|letter|character)\s+(?:you\s+(?:say|write|output|type)\s+)?(?:must|should|will|has\s+to)\s+(?:contain|include|have|be\s+followed\s+by|be\s+separated\s+by)\b`,
+    ),
+    reason: 'asks for a marker inside every word, which hides the reply from filters',
+  }),
+  rule({
     id: 'character_card',
     family: 'framing',
     weight: 0.2,
