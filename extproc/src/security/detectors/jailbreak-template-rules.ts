@@ -86,7 +86,7 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
       'emulator',
     ],
     pattern: rx(
-      String.raw`${MACHINE}\s+(?:(?:that|which|who)\s+(?:\S+\s+){0,3}?(?:does|do|can\s+do|can\s+answer|can\s+generate|can\s+say|answers|generates|will\s+do|will\s+answer|outputs)\s+any(?:thing|\s+(?:request|question|command|task)s?)\b|(?:with|has|having)\s+no\s+(?:\S+\s+)?(?:restrictions|limits|limitations|filters|rules|censorship|boundaries|guidelines)\b)`,
+      String.raw`${MACHINE}\s+(?:(?:that|which|who)\s+(?:\S+\s+){0,3}?(?:does|do|can\s+do|can\s+answer|can\s+generate|can\s+say|answers|generates|will\s+do|will\s+answer|outputs)\s+any(?:thing|\s+(?:request|question|command|task)s?)\b|(?:with|has|having)\s+no\s+(?:(?:content|safety|ethical|moral|built-in|such|output)\s+)?(?:restrictions|limits|limitations|filters|rules|censorship|boundaries|guidelines)\b)`,
     ),
     reason: 'has the model simulate a machine that does anything, without limits',
   }),
