@@ -115,9 +115,9 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
     family: 'unrestricted',
     weight: 0.4,
     // Keyed on the flag's suffix, so the words "safety" or "filter" in prose never wake this rule.
-    triggers: ['_enabled', '.enabled', '_active', '_enforced', '_on'],
+    triggers: ['_enabled', '.enabled', '_active', '_enforced'],
     pattern: rx(
-      String.raw`(?<=(?:guidelines?|safety|filters?|censorship|censor|moderation|ethics)\w{0,12}?)[_.](?:enabled|active|enforced|on)\s*(?:=|:)\s*(?:false|0|off|none)\b`,
+      String.raw`(?<=(?:guidelines?|safety|filters?|censorship|censor|moderation|ethics)\w{0,12}?)[_.](?:enabled|active|enforced)\s*(?:=|:)\s*(?:false|0|off|none)\b`,
     ),
     reason: 'switches a safety flag off in code',
   }),
@@ -135,8 +135,9 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
     id: 'character_card',
     family: 'framing',
     weight: 0.2,
-    triggers: ['{{char}}', '{{user}}'],
-    pattern: rx(String.raw`\{\{(?:char|user)\}\}`),
+    // Keyed on the word inside the braces: a "{" trigger would stop the scan at every brace of every JSON body.
+    triggers: ['char}}', 'user}}'],
+    pattern: rx(String.raw`(?<=\{\{)(?:char|user)\}\}`),
     reason: 'a character card: the persona is defined in card syntax',
   }),
   rule({
