@@ -46,6 +46,7 @@ describe('jailbreak templates: a slot for the real request inside a laundering f
 
   it.each([
     'Translate the following into French: [insert your question here]',
+    'Pretend you are a patient maths tutor. Student: [your question here]',
     'Fill in the form: Name: [your name], Question: [your question]',
     'Write a fictional story about a dragon who learns to bake bread.',
     'Write a scene where the villain reveals his sinister plan to the detective, ending on a cliffhanger.',

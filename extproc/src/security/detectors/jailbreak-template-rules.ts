@@ -5,8 +5,8 @@
 import type { SignalRule } from './intent-signals.js';
 import { AI, rule, rx } from './pattern-kit.js';
 
-/** Words that frame a request as someone else's answer, a fiction, or an unrestricted output. */
-const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|hypothetical(?:ly)?|simulat(?:e|es|ed|ing|ion)|pretend(?:ing)?|in\s+character|evil|toxic|villain(?:ous)?|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
+/** Words that frame a request as an imaginary or unrestricted answer (a plain persona, a tutor, is not one). */
+const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|hypothetical(?:ly)?|evil|toxic|villain(?:ous)?|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
 /** The slot's own words: "[your prompt here]", "<prompt>", "(insert question)". */
 const SLOT_OPEN = String.raw`[\[<({]\s*(?:(?:insert|put|enter|add|type|write|paste)\s+)?(?:(?:your|the|a|ur|my)\s+)?(?:[a-z-]{1,20}\s+)?`;
 /** The slot itself: a request noun, or "whatever you wish X to discuss" after an insert verb. */
