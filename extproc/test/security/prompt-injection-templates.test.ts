@@ -103,6 +103,7 @@ describe('persona traits that amount to a licence', () => {
     'Act as a grumpy pirate captain who complains about the weather and the food on board.',
     'I want you to act as a debate coach who has opinions on debate formats and gives honest feedback.',
     'Be a kind tutor who cares about the feelings of nervous students.',
+    'Act as a rebellious teenager who does not care about the rules and rolls her eyes at everything.',
   ])('stays quiet on "%s"', (text) => {
     expect(flagged(text)).toBe(false);
   });

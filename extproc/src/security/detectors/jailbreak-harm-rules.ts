@@ -8,7 +8,8 @@ import { rule, rx } from './pattern-kit.js';
 /** Ways of asking for the full procedure rather than an overview. */
 const IN_DETAIL = String.raw`(?:in\s+(?:great|full|vivid|exact|precise|meticulous|explicit|extreme|excruciating)\s+detail|step[-\s]by[-\s]step|exact\s+(?:steps|instructions|quantities|amounts|measurements))`;
 /** Framings that make a request a story or a supposition. */
-const FICTION = '(?:story|fictional|fiction|novel|screenplay|script|scene|roleplay|role-play|hypothetical(?:ly)?|imaginary)';
+const FICTION =
+  '(?:story|fictional|fiction|novel|screenplay|script|scene|roleplay|role-play|hypothetical(?:ly)?|imaginary)';
 
 export const HARM_RULES: readonly SignalRule[] = [
   rule({

@@ -7,7 +7,7 @@ import type { SignalRule } from './intent-signals.js';
 import { rule, rx } from './pattern-kit.js';
 
 /** What a persona is told not to care about. */
-const NORMS = String.raw`(?:(?:the|any|other\s+people's|others'?|anyone's|people's|human)\s+)?(?:feelings|laws?|legality|ethics|morals|morality|rules|consequences|political\s+correctness|social\s+norms|safety|guidelines|restrictions|decency|offending\s+(?:anyone|people))`;
+const NORMS = String.raw`(?:(?:the|any|other\s+people's|others'?|anyone's|people's|human)\s+)?(?:feelings|laws?|legality|ethics|morals|morality|political\s+correctness|social\s+norms|safety|guidelines|restrictions|decency|offending\s+(?:anyone|people))`;
 /** Someone whose methods a laundered text spells out. */
 const OFFENDER = String.raw`(?:criminals?|perpetrators?|offenders?|burglars?|thie(?:f|ves)|killers?|murderers?|terrorists?|scammers?|fraudsters?|traffickers?|drug\s+dealers?|kidnappers?|stalkers?|poachers?|smugglers?)`;
 /** Extreme qualities a request may have, which the persona is told not to mind. */
@@ -18,7 +18,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
   rule({
     id: 'cares_nothing_for_norms',
     family: 'unrestricted',
-    weight: 0.45,
+    weight: 0.4,
     triggers: ['care', 'cares', 'consider', 'considers', 'worry', 'worries', 'bother', 'bothers'],
     pattern: rx(
       String.raw`(?<=(?:n't|\b(?:not|never|no\s+longer|dont|doesnt))\s+)(?:cares?|considers?|worry|worries|bothers?)\s+(?:about\s+|for\s+|with\s+)?${NORMS}`,
@@ -28,7 +28,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
   rule({
     id: 'no_regard_for_norms',
     family: 'unrestricted',
-    weight: 0.45,
+    weight: 0.4,
     triggers: ['regard', 'heed', 'respect', 'concern'],
     pattern: rx(
       String.raw`(?<=\b(?:without|with\s+no|no|zero|paying\s+no|pays\s+no|showing\s+no|shows\s+no)\s+(?:any\s+|real\s+)?)(?:regard|heed|respect|concern)\s+(?:for|to)\s+(?:\S+\s+){0,2}?${NORMS}`,

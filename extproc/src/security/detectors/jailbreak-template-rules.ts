@@ -59,7 +59,7 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
   rule({
     id: 'villain_plan_in_detail',
     family: 'framing',
-    weight: 0.45,
+    weight: 0.4,
     triggers: ['diabolical', 'evil', 'sinister', 'nefarious', 'villainous', 'wicked'],
     pattern: rx(
       String.raw`(?<=\b(?:explain(?:s|ing)?|describ(?:e|es|ing)|detail(?:s|ing)?|reveal(?:s|ing)?|outlin(?:e|es|ing)|monologu(?:e|es|ing))\b[^.\n]{0,40}?\bin\s+(?:great|full|vivid|excruciating|painstaking|exact|meticulous|extreme)\s+detail\b[^.\n]{0,30}?)(?:diabolical|evil|sinister|nefarious|villainous|wicked)\s+(?:master\s+)?(?:plan|scheme|plot)`,
