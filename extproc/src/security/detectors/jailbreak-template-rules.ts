@@ -7,10 +7,14 @@ import { AI, rule, rx } from './pattern-kit.js';
 
 /** Words that frame a request as an imaginary or unrestricted answer (a plain persona, a tutor, is not one). */
 const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|hypothetical(?:ly)?|evil|toxic|villain(?:ous)?|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
-/** The slot's own words: "[your prompt here]", "<prompt>", "(insert question)". */
-const SLOT_OPEN = String.raw`[\[<({]\s*(?:(?:insert|put|enter|add|type|write|paste)\s+)?(?:(?:your|the|a|ur|my)\s+)?(?:[a-z-]{1,20}\s+)?`;
-/** The slot itself: a request noun, or "whatever you wish X to discuss" after an insert verb. */
-const SLOT = String.raw`(?:(?:prompt|question|request|query)(?:\s+here)?\s*[\]>)}]|(?<=(?:insert|put|enter|type|add|write)\s+)whatever\b[^\]>)}\n]{0,60}[\]>)}])`;
+/**
+ * A slot for the real request: "[your prompt here]", "<prompt>", "[insert question]", "[insert whatever you wish X to
+ * discuss here]". Square or angle brackets only: parentheses are everywhere in prose and code, and every bracket
+ * met starts a slot match.
+ */
+const SLOT = String.raw`[\[<]\s*(?:(?:(?:insert|put|enter|add|type|write|paste)\s+)?(?:(?:your|the|a|ur|my)\s+)?(?:[a-z-]{1,20}\s+)?(?:prompt|question|request|query)(?:\s+here)?\s*|(?:insert|put|enter|type|add|write)\s+whatever\b[^\]>\n]{0,60})[\]>]`;
+/** A slot's end, enough to look back for: the request noun (or "whatever …") and its closing bracket. */
+const SLOT_END = String.raw`(?:(?:prompt|question|request|query)(?:\s+here)?\s*|\bwhatever\b[^\]>\n]{0,60})[\]>]`;
 /** Machines a prompt makes the model simulate. */
 const MACHINE = String.raw`(?:terminal|api|interpreter|compiler|calculator|computer|operating\s+system|os|console|shell|cli|simulator|emulator)`;
 
@@ -19,11 +23,25 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
     id: 'framed_request_placeholder',
     family: 'framing',
     weight: 0.5,
-    // Keyed on the slot's noun; the bracket is looked behind and the laundering frame looked for on either side.
-    triggers: ['prompt', 'question', 'request', 'query', 'whatever'],
-    pattern: rx(
-      String.raw`(?:(?<=\b${LAUNDERING_FRAME}\b[^]{0,300}?${SLOT_OPEN})${SLOT}|(?<=${SLOT_OPEN})${SLOT}(?=[^]{0,300}?\b${LAUNDERING_FRAME}\b))`,
-    ),
+    // Keyed on the frame's words, rarer than "question" or "request"; the slot is looked for on either side, where
+    // each step of the search is one test for a bracket (a look for the frame's words at each step cost 8x more).
+    // The window is short because a text packed with frame words and brackets makes every one of them search it.
+    triggers: [
+      'imaginary',
+      'fictional',
+      'fictitious',
+      'hypothetical',
+      'evil',
+      'toxic',
+      'villain',
+      'unfiltered',
+      'uncensored',
+      'unrestricted',
+      'jailbr',
+      'amoral',
+      'graphic',
+    ],
+    pattern: rx(String.raw`(?:(?=[^]{0,100}?${SLOT})|(?<=${SLOT_END}[^]{0,80}?))${LAUNDERING_FRAME}\b`),
     reason: 'is a template wrapping the real request in a fictional or unrestricted frame',
   }),
   rule({
