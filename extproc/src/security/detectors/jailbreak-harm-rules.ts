@@ -40,7 +40,7 @@ export const HARM_RULES: readonly SignalRule[] = [
       'nicotine',
     ],
     pattern: rx(
-      String.raw`(?<=\b(?:synthesi[sz](?:e|es|ed|ing)|cook(?:s|ed|ing)?|mak(?:e|es|ing)|produc(?:e|es|ing)|extract(?:s|ed|ing)?|manufactur(?:e|es|ed|ing)|build(?:s|ing)?|(?:synthesis|production|manufacture|preparation|extraction)\s+of)\s+(?:a\s+|an\s+|the\s+|some\s+|homemade\s+|crystal\s+)?)(?:meth(?:amphetamine)?|cocaine|heroin|fentanyl|lsd|mdma|napalm|thermite|nitroglycerin|tatp|pipe\s+bombs?|bombs?|explosives?|ricin|sarin|nerve\s+agents?|molotov(?:\s+cocktails?)?|nicotine)\b`,
+      String.raw`(?<=\b(?:synthesi[sz](?:e|es|ed|ing)|cook(?:s|ed|ing)?|mak(?:e|es|ing)|produc(?:e|es|ing)|extract(?:s|ed|ing)?|manufactur(?:e|es|ed|ing)|build(?:s|ing)?|(?:synthesis|production|manufacture|preparation|extraction)\s+of)\s+(?:a\s+|an\s+|the\s+|some\s+|homemade\s+|crystal\s+)?)(?:meth(?:amphetamine)?|cocaine|heroin|fentanyl|lsd|mdma|napalm|thermite|nitroglycerin|tatp|pipe\s+bombs?|bombs?|explosives|explosive\s+(?:devices?|charges?|materials?|vests?)|ricin|sarin|nerve\s+agents?|molotov(?:\s+cocktails?)?|nicotine)\b`,
     ),
     reason: 'names the making of a drug, poison or explosive',
   }),
@@ -130,6 +130,16 @@ export const HARM_RULES: readonly SignalRule[] = [
       String.raw`(?=(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?\s+(?:us|me|the\s+(?:reader|audience))\s+through)\s+(?:(?:${IN_DETAIL}|exactly|precisely|accurately|realistically)\s+)?how\s+to\b)(?<=\b${FICTION}\b[^]{0,200}?)(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?)\b`,
     ),
     reason: 'a story or hypothetical in which someone explains how to do it',
+  }),
+  rule({
+    id: 'hypothetical_how_would',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['how would', 'how could', 'how might'],
+    pattern: rx(
+      String.raw`(?<=\b(?:${FICTION}|in\s+an?\s+(?:story|novel|film|movie|game|alternate\s+(?:world|universe|reality)))\b[^.?!\n]{0,60}?)how\s+(?:would|could|might)\s+(?:someone|somebody|one|a\s+person|a\s+character|the\s+character|you|he|she|they|i)\b`,
+    ),
+    reason: 'asks how someone would do it, inside a hypothetical or a story',
   }),
   rule({
     id: 'educational_pretext_in_detail',
