@@ -47,6 +47,7 @@ describe('jailbreak templates: a slot for the real request inside a laundering f
   it.each([
     'Translate the following into French: [insert your question here]',
     'Pretend you are a patient maths tutor. Student: [your question here]',
+    'Simulate a hypothetical job interview. Question: [insert question here]',
     'Fill in the form: Name: [your name], Question: [your question]',
     'Write a fictional story about a dragon who learns to bake bread.',
     'Write a scene where the villain reveals his sinister plan to the detective, ending on a cliffhanger.',
@@ -77,6 +78,8 @@ describe('simulated machines that can do anything', () => {
     'Act as a JavaScript console: I type code, you reply with the console output inside one code block.',
     'Our API has no rate limits for internal callers; external callers get 100 requests a minute.',
     'settings.safety_checks = True',
+    'Our shell has no restrictions on file names except slashes.',
+    'The API has no limits for paid users; what plan do I need?',
   ])('stays quiet on "%s"', (text) => {
     expect(flagged(text)).toBe(false);
   });
@@ -103,6 +106,7 @@ describe('persona traits that amount to a licence', () => {
     'Act as a grumpy pirate captain who complains about the weather and the food on board.',
     'I want you to act as a debate coach who has opinions on debate formats and gives honest feedback.',
     'Be a kind tutor who cares about the feelings of nervous students.',
+    'Act as my debate opponent and stay in character regardless of what I argue.',
     'Act as a rebellious teenager who does not care about the rules and rolls her eyes at everything.',
   ])('stays quiet on "%s"', (text) => {
     expect(flagged(text)).toBe(false);

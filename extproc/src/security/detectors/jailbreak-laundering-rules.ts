@@ -149,7 +149,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     weight: 0.35,
     triggers: ['regardless of'],
     pattern: rx(
-      String.raw`(?<=\b(?:act|play|stay|remain|be|keep)\s+(?:in\s+)?(?:the\s+)?(?:part|role|character)\s+)regardless\s+of\s+(?:anything|everything|what)`,
+      String.raw`(?<=\b(?:act|play|stay|remain|be|keep)\s+(?:in\s+)?(?:the\s+)?(?:part|role|character)\s+)regardless\s+of\s+(?:anything|everything)\b`,
     ),
     reason: 'keeps the persona whatever gets in the way',
   }),

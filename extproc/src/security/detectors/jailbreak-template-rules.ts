@@ -5,8 +5,11 @@
 import type { SignalRule } from './intent-signals.js';
 import { AI, rule, rx } from './pattern-kit.js';
 
-/** Words that frame a request as an imaginary or unrestricted answer (a plain persona, a tutor, is not one). */
-const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|hypothetical(?:ly)?|evil|toxic|villain(?:ous)?|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
+/**
+ * Words that frame a request as an imaginary or unrestricted answer. A plain persona (a tutor) is not one, nor is
+ * "hypothetical": templates for mock interviews and what-if exercises use it with a slot.
+ */
+const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|evil|toxic|villain(?:ous)?|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
 /**
  * A slot for the real request: "[your prompt here]", "<prompt>", "[insert question]", "[insert whatever you wish X to
  * discuss here]". Square or angle brackets only: parentheses are everywhere in prose and code, and every bracket
@@ -30,7 +33,6 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
       'imaginary',
       'fictional',
       'fictitious',
-      'hypothetical',
       'evil',
       'toxic',
       'villain',
@@ -104,7 +106,7 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
       'emulator',
     ],
     pattern: rx(
-      String.raw`${MACHINE}\s+(?:(?:that|which|who)\s+(?:\S+\s+){0,3}?(?:does|do|can\s+do|can\s+answer|can\s+generate|can\s+say|answers|generates|will\s+do|will\s+answer|outputs)\s+any(?:thing|\s+(?:request|question|command|task)s?)\b|(?:with|has|having)\s+no\s+(?:(?:content|safety|ethical|moral|built-in|such|output)\s+)?(?:restrictions|limits|limitations|filters|rules|censorship|boundaries|guidelines)\b)`,
+      String.raw`${MACHINE}\s+(?:(?:that|which|who)\s+(?:\S+\s+){0,3}?(?:does|do|can\s+do|can\s+answer|can\s+generate|can\s+say|answers|generates|will\s+do|will\s+answer|outputs)\s+any(?:thing|\s+(?:request|question|command|task)s?)\b|(?:with|has|having)\s+no\s+(?:(?:content|safety|ethical|moral|built-in|such|output)\s+)?(?:restrictions|limits|limitations|filters|rules|censorship|boundaries|guidelines)\b(?!\s+(?:on|for|in|to|when|except|other|beyond|apart|per)\s+(?!what|anything|everything|any\b)))`,
     ),
     reason: 'has the model simulate a machine that does anything, without limits',
   }),
