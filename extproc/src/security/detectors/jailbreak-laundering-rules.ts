@@ -77,9 +77,9 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     id: 'willing_to_say_anything',
     family: 'refusal_suppression',
     weight: 0.4,
-    triggers: ['willing to', 'happy to', 'free and open to', 'open to', 'ready to'],
+    triggers: ['willing to', 'free and open to'],
     pattern: rx(
-      String.raw`(?:willing|happy|ready|free\s+and\s+open|open)\s+to\s+(?:write|say|do|answer|discuss|talk\s+about|generate|create|produce|respond\s+to)?\s*(?:absolutely\s+)?(?:anything|everything|any\s+(?:question|request|topic|prompt)s?\s+(?:anyone|any\s*one|the\s+user|users|you|i)\s+(?:may\s+|might\s+|could\s+|would\s+)?(?:ask|throw|request|give))\b`,
+      String.raw`(?:willing|free\s+and\s+open)\s+to\s+(?:write|say|do|answer|discuss|talk\s+about|generate|create|produce|respond\s+to)?\s*(?:absolutely\s+)?(?:anything|everything|any\s+(?:question|request|topic|prompt)s?\s+(?:anyone|any\s*one)\s+(?:may\s+|might\s+|could\s+|would\s+)?(?:ask|throw|request|give))\b(?!\s+(?:about|on|related|regarding)\b)`,
     ),
     reason: 'a persona willing to write or answer anything at all',
   }),
@@ -129,7 +129,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     weight: 0.4,
     triggers: ['any kind of', 'any type of'],
     pattern: rx(
-      String.raw`(?<=\b(?:can|will|able\s+to|allowed\s+to|free\s+to)\s+(?:generate|write|produce|create|output)\s+)any\s+(?:kind|type)\s+of\s+(?:content|text|material|output)\b`,
+      String.raw`(?<=\b(?:can|will|able\s+to|allowed\s+to|free\s+to)\s+(?:generate|write|produce|create|output)\s+)any\s+(?:kind|type)\s+of\s+(?:content|text|material|output)\b(?!\s+(?:about|on|related|regarding|for)\b)`,
     ),
     reason: 'declares the model can generate any kind of content',
   }),

@@ -7,9 +7,9 @@ import { AI, rule, rx } from './pattern-kit.js';
 
 /**
  * Words that frame a request as an imaginary or unrestricted answer. A plain persona (a tutor) is not one, nor is
- * "hypothetical": templates for mock interviews and what-if exercises use it with a slot.
+ * "hypothetical", "evil" or "villain": mock interviews and fairy tales use them with a slot.
  */
-const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|evil|toxic|villain(?:ous)?|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
+const LAUNDERING_FRAME = String.raw`(?:imaginary|fictional|fictitious|toxic|unfiltered|uncensored|unrestricted|jailbr(?:eak|oken)\w*|amoral|graphic(?:ally)?\s+detailed)`;
 /**
  * A slot for the real request: "[your prompt here]", "<prompt>", "[insert question]", "[insert whatever you wish X to
  * discuss here]". Square or angle brackets only: parentheses are everywhere in prose and code, and every bracket
@@ -33,9 +33,7 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
       'imaginary',
       'fictional',
       'fictitious',
-      'evil',
       'toxic',
-      'villain',
       'unfiltered',
       'uncensored',
       'unrestricted',
