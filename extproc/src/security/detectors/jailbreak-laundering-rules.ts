@@ -10,6 +10,8 @@ import { rule, rx } from './pattern-kit.js';
 const NORMS = String.raw`(?:(?:the|any|other\s+people's|others'?|anyone's|people's|human)\s+)?(?:feelings|laws?|legality|ethics|morals|morality|political\s+correctness|social\s+norms|safety|guidelines|restrictions|decency|offending\s+(?:anyone|people))`;
 /** Someone whose methods a laundered text spells out. */
 const OFFENDER = String.raw`(?:criminals?|perpetrators?|offenders?|burglars?|thie(?:f|ves)|killers?|murderers?|terrorists?|scammers?|fraudsters?|traffickers?|drug\s+dealers?|kidnappers?|stalkers?|poachers?|smugglers?)`;
+/** Asking for the full account: in depth, into detail, step by step. */
+const IN_DEPTH = String.raw`(?:in(?:to)?\s+(?:great\s+|full\s+)?(?:depth|detail)|detailed|step[-\s]by[-\s]step)`;
 /** Extreme qualities a request may have, which the persona is told not to mind. */
 const EXTREME = String.raw`(?:strange|weird|illegal|unethical|immoral|dangerous|harmful|offensive|inappropriate|explicit|dark|twisted|extreme|controversial|wrong|bad|evil|vile|disturbing|messed\s+up|crazy|taboo|sick|graphic|horrible|terrible|vulgar|obscene|depraved|fucked\s+up)`;
 
@@ -247,7 +249,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     triggers: ['how the', 'how a', 'how criminals', 'how thieves', 'how scammers', 'how terrorists'],
     // The offender is looked for first: "how the" is common, the in-depth request behind it is not looked for then.
     pattern: rx(
-      String.raw`(?=how\s+(?:the\s+|a\s+)?${OFFENDER}\s)(?<=\b(?:in\s+(?:great\s+|full\s+)?(?:depth|detail)|detailed|step[-\s]by[-\s]step)\b[^.\n]{0,80}?)how\s+(?:the\s+|a\s+)?${OFFENDER}\s+(?:acts?|operates?|goes\s+about|do(?:es)?\s+it|commits?|prepares?|plans?|executes?|gets?\s+away)`,
+      String.raw`(?=how\s+(?:the\s+|a\s+)?${OFFENDER}\s)(?:(?<=\b${IN_DEPTH}\b[^.\n]{0,80}?)|(?=[^.\n]{0,80}?\b${IN_DEPTH}\b))how\s+(?:the\s+|a\s+)?${OFFENDER}\s+(?:acts?|operates?|goes\s+about|do(?:es)?\s+it|commits?|prepares?|plans?|executes?|gets?\s+away)`,
     ),
     reason: 'asks in depth how an offender goes about the crime',
   }),
@@ -267,7 +269,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     weight: 0.35,
     triggers: ['suggest', 'imply', 'endorse', 'condone'],
     pattern: rx(
-      String.raw`(?<=(?:n't|\bnot|\bwithout)\s+)(?:suggest|imply|endorse|condone)(?:s|ing)?\s+(?:supporting|endorsing|condoning|recommending|promoting|encouraging)\s+(?:or\s+(?:supporting|endorsing|condoning|recommending|promoting|encouraging)\s+)?(?:anything|it|them)\b`,
+      String.raw`(?<=(?:n't|\bnot|\bwithout)\s+)(?:(?:suggest|imply|endorse|condone)(?:s|ing)?\s+(?:supporting|endorsing|condoning|recommending|promoting|encouraging)\s+(?:or\s+(?:supporting|endorsing|condoning|recommending|promoting|encouraging)\s+)?|(?:endorse|condone)s?\s+or\s+(?:recommends?|promotes?|encourages?|supports?)\s+)(?:anything|it|them)\b`,
     ),
     reason: 'asks for harmful information rephrased as text that "endorses nothing"',
   }),
@@ -277,7 +279,7 @@ export const LAUNDERING_RULES: readonly SignalRule[] = [
     weight: 0.3,
     triggers: ['protect'],
     pattern: rx(
-      String.raw`protect\s+(?:myself|me|ourselves|us|my\s+(?:family|kids|children|home|self))\s+(?:from|against)\b[^]{0,300}?\b(?:in\s+(?:great\s+|full\s+)?(?:depth|detail)|detailed|step[-\s]by[-\s]step)\b`,
+      String.raw`protect\s+(?:myself|me|ourselves|us|my\s+(?:family|kids|children|home|self))\s+(?:from|against)\b[^]{0,300}?\b${IN_DEPTH}\b`,
     ),
     reason: 'a defensive pretext for an in-depth account of the threat itself',
   }),
