@@ -2,6 +2,9 @@
 // persona with a name, a slot for "your prompt here", compliance "no matter what"). Each alone is ordinary in a
 // role prompt and weighs little; they matter when they pile up next to a licence or an override.
 import type { SignalRule } from './intent-signals.js';
+import { HARM_RULES } from './jailbreak-harm-rules.js';
+import { LAUNDERING_RULES } from './jailbreak-laundering-rules.js';
+import { TEMPLATE_RULES } from './jailbreak-template-rules.js';
 import { AI, rule, rx } from './pattern-kit.js';
 
 export const FRAMING_RULES: readonly SignalRule[] = [
@@ -110,4 +113,9 @@ export const FRAMING_RULES: readonly SignalRule[] = [
     ),
     reason: 'tells the model it is no longer the assistant',
   }),
+  // Templates, simulated machines, persona traits, laundering frames and harmful requests live in their own tables,
+  // indexed with these.
+  ...TEMPLATE_RULES,
+  ...LAUNDERING_RULES,
+  ...HARM_RULES,
 ];
