@@ -9,7 +9,6 @@ import { field, jsonTextField, objectAsJson, type TextSlot } from './body-slots.
 import { type DecidedFinding, decide, strongest } from './decision.js';
 import type { ActionTable } from './policy.js';
 import { maskSpans } from './redaction.js';
-import { anthropicDeltas, type Delta, openaiDeltas } from './stream-deltas.js';
 import type { Detector, Finding, ScanSegment } from './types.js';
 
 /** Text of each channel kept from one scan to the next; longer than any credential format the detectors know. */
@@ -121,6 +120,50 @@ export function scanJsonResponse(settings: ResponseScanSettings, raw: Buffer): J
     return { decided, action, body: null };
   }
   return { decided, action, body: Buffer.from(JSON.stringify(body), 'utf8') };
+}
+
+/** Where a delta's text belongs: one running text per choice / tool call / content block. */
+type Delta = [channel: string, text: string];
+
+function openaiDeltas(data: string, out: Delta[]): void {
+  // Usage and role-only chunks carry no text; skipping their JSON parse keeps the common path cheap.
+  if (!data.includes('"delta"')) return;
+  let chunk: unknown;
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (!isRecord(chunk) || !Array.isArray(chunk.choices)) return;
+  for (const choice of chunk.choices) {
+    if (!isRecord(choice) || !isRecord(choice.delta)) continue;
+    const index = typeof choice.index === 'number' ? choice.index : 0;
+    const delta = choice.delta;
+    if (typeof delta.content === 'string' && delta.content) out.push([`c${index}`, delta.content]);
+    if (typeof delta.refusal === 'string' && delta.refusal) out.push([`r${index}`, delta.refusal]);
+    for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
+      if (!isRecord(call) || !isRecord(call.function)) continue;
+      const args = call.function.arguments;
+      if (typeof args === 'string' && args) out.push([`t${index}.${String(call.index ?? 0)}`, args]);
+    }
+  }
+}
+
+function anthropicDeltas(event: SseEvent & { data: string }, out: Delta[]): void {
+  if (event.event !== 'content_block_delta' && !event.data.includes('"content_block_delta"')) return;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  if (!isRecord(payload) || !isRecord(payload.delta)) return;
+  const channel = `b${String(payload.index ?? 0)}`;
+  const delta = payload.delta;
+  if (delta.type === 'text_delta' && typeof delta.text === 'string') out.push([channel, delta.text]);
+  else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
+    out.push([channel, delta.partial_json]);
+  }
 }
 
 interface Channel {
