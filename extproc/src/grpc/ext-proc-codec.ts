@@ -352,17 +352,32 @@ function decodeListValue(reader: WireReader): ListValue__Output {
 }
 
 // ---- encoding ProcessingResponse ----------------------------------------------------------------------------
-// Each `emit…` returns the encoded size of its message's fields and, given a writer, also writes them. A reply is
-// sized once, allocated once, then written. Fields are written in field-number order whenever they are present
-// (not null/undefined), as protobufjs does.
+// Each `emit…` walks its message twice. Without a writer it returns the encoded size of the message's fields and
+// records the size of every embedded message and string in `measured`, in the order it meets them; with a writer it
+// writes them, taking those sizes back in the same order. So a reply is measured once, allocated once, written once.
+// Fields are written in field-number order whenever they are present (not null/undefined), as protobufjs does.
 
 type Writer = WireWriter | null;
 type Emit<T> = (w: Writer, message: T) => number;
 
+const measured: number[] = [];
+let nextMeasured = 0;
+
 export function encodeProcessingResponse(response: ProcessingResponse): Buffer {
+  measured.length = 0;
   const writer = new WireWriter(emitProcessingResponse(null, response));
+  nextMeasured = 0;
   emitProcessingResponse(writer, response);
   return writer.finish();
+}
+
+function measure(size: number): number {
+  measured.push(size);
+  return size;
+}
+
+function recalled(): number {
+  return measured[nextMeasured++] as number;
 }
 
 function emitProcessingResponse(w: Writer, m: ProcessingResponse): number {
@@ -470,12 +485,17 @@ function longNumber(value: number | string | { low: number; high: number }): num
 
 function messageField<T>(w: Writer, field: number, value: T | null | undefined, emit: Emit<T>): number {
   if (value == null) return 0;
-  const size = emit(null, value);
   if (w) {
     w.tag(field, WIRE_LENGTH_DELIMITED);
-    w.varint(size);
+    w.varint(recalled());
     emit(w, value);
+    return 0;
   }
+  // The slot is taken before the fields inside are measured: the writing walk meets them in this order too.
+  const slot = measured.length;
+  measured.push(0);
+  const size = emit(null, value);
+  measured[slot] = size;
   return delimitedSize(size);
 }
 
@@ -512,12 +532,12 @@ function doubleField(w: Writer, field: number, value: number | undefined): numbe
 
 function stringField(w: Writer, field: number, value: string | null | undefined): number {
   if (value == null) return 0;
-  const bytes = Buffer.byteLength(value, 'utf8');
   if (w) {
     w.tag(field, WIRE_LENGTH_DELIMITED);
-    w.string(value, bytes);
+    w.string(value, recalled());
+    return 0;
   }
-  return delimitedSize(bytes);
+  return delimitedSize(measure(Buffer.byteLength(value, 'utf8')));
 }
 
 /** bytes fields: a Buffer or Uint8Array, or a base64 string as protobufjs's fromObject accepts. */

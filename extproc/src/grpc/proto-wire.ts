@@ -14,6 +14,15 @@ export class WireFormatError extends Error {
 }
 
 /**
+ * Node's Buffer methods behind toString(encoding, start, end), called directly: a header is two short strings, and
+ * toString's argument handling costs as much as the decoding. The reader checks bounds before each call.
+ */
+type SliceableBuffer = Buffer & {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+};
+
+/**
  * A cursor over one message. An embedded message is read in place: enter() bounds the cursor to it and leave()
  * restores the outer bound, so decoding allocates nothing but the values it returns.
  */
@@ -97,14 +106,14 @@ export class WireReader {
 
   string(): string {
     const stop = this.payloadEnd();
-    const value = this.buf.toString('utf8', this.pos, stop);
+    const value = (this.buf as SliceableBuffer).utf8Slice(this.pos, stop);
     this.pos = stop;
     return value;
   }
 
   latin1(): string {
     const stop = this.payloadEnd();
-    const value = this.buf.toString('latin1', this.pos, stop);
+    const value = (this.buf as SliceableBuffer).latin1Slice(this.pos, stop);
     this.pos = stop;
     return value;
   }
@@ -197,7 +206,13 @@ export class WireWriter {
   /** A string whose UTF-8 length the caller already measured. */
   string(value: string, byteLength: number): void {
     this.varint(byteLength);
-    this.pos += this.buf.write(value, this.pos, byteLength, 'utf8');
+    const { buf } = this;
+    // As many bytes as characters: all ASCII. Short ones are cheaper copied here than through Buffer#write.
+    if (byteLength === value.length && byteLength <= 64) {
+      for (let i = 0; i < byteLength; i++) buf[this.pos++] = value.charCodeAt(i);
+      return;
+    }
+    this.pos += buf.write(value, this.pos, byteLength, 'utf8');
   }
 
   finish(): Buffer {
