@@ -6,6 +6,7 @@
 // - decoding of embedded payloads is bounded in depth, count and decoded size.
 import { CONFUSABLES } from './confusables.js';
 import { findEncodedPayloads, type PayloadBudget, type PayloadEncoding } from './encoded-payloads.js';
+import { segmentState } from './segment-state.js';
 import { tokenRunsOf } from './token-runs.js';
 import type { ScanSegment } from './types.js';
 
@@ -489,17 +490,15 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   return { views, hints };
 }
 
-const segmentCache = new WeakMap<ScanSegment, { text: string; result: Normalised }>();
-
 /**
  * `normalise` for a scan segment, computed once per segment object and shared by every detector that scans it.
  * Tool-call arguments and tool definitions are JSON text, so their escapes are undone too.
  */
 export function normaliseSegment(segment: ScanSegment): Normalised {
-  const cached = segmentCache.get(segment);
-  if (cached !== undefined && cached.text === segment.text) return cached.result;
+  const state = segmentState(segment);
+  if (state.normalised !== undefined) return state.normalised;
   const jsonEscapes = segment.kind === 'tool_call_arguments' || segment.kind === 'tool_definition';
   const result = normalise(segment.text, { jsonEscapes, tokenRuns: tokenRunsOf(segment) });
-  segmentCache.set(segment, { text: segment.text, result });
+  state.normalised = result;
   return result;
 }
