@@ -36,8 +36,7 @@ function naiveHits(
 }
 
 function automatonHits(automaton: TriggerAutomaton, text: string): [number, string][] {
-  const out: number[] = [];
-  automaton.find(text, out);
+  const out = automaton.find(text);
   const hits: [number, string][] = [];
   for (let i = 0; i < out.length; i += 2)
     hits.push([out[i] as number, automaton.triggers[out[i + 1] as number] as string]);

@@ -113,8 +113,7 @@ export class RuleSet {
   scan(text: string, done: Uint8Array, out: number[], unmatched?: number): void {
     let remaining = unmatched ?? countUnmatched(done);
     if (remaining === 0) return;
-    triggerHits.length = 0;
-    this.automaton.find(text, triggerHits);
+    const triggerHits = this.automaton.find(text);
     for (let h = 0; h < triggerHits.length; h += 2) {
       const at = triggerHits[h] as number;
       const trigger = triggerHits[h + 1] as number;
@@ -123,7 +122,9 @@ export class RuleSet {
         any.lastIndex = at;
         if (!any.test(text)) continue;
       }
-      for (const { index, re } of this.candidates[trigger] as Candidate[]) {
+      const candidates = this.candidates[trigger] as Candidate[];
+      for (let c = 0; c < candidates.length; c++) {
+        const { index, re } = candidates[c] as Candidate;
         if (done[index] === 1) continue;
         re.lastIndex = at;
         if (re.test(text)) {
@@ -144,9 +145,6 @@ function alternationOf(candidates: readonly Candidate[]): RegExp | null {
   if (sources.length < 2 || sources.some((source) => REFERS_TO_GROUPS.test(source))) return null;
   return new RegExp(sources.map((source) => `(?:${source})`).join('|'), 'y');
 }
-
-/** Scratch list of [start, trigger] pairs, reused: scanning is synchronous and not re-entrant. */
-const triggerHits: number[] = [];
 
 function countUnmatched(done: Uint8Array): number {
   let unmatched = 0;

@@ -10,6 +10,9 @@ const WHOLE_WORD_MAX = 3;
 export const isWholeWordTrigger = (t: string): boolean =>
   t.length <= WHOLE_WORD_MAX && /^[a-z0-9].*[a-z0-9]$|^[a-z0-9]$/.test(t);
 
+const INITIAL_HIT_BUFFER = 1024;
+const KEPT_HIT_BUFFER = 1 << 16;
+
 const IS_WORD = new Uint8Array(65536);
 for (let c = 0; c < 128; c++) if (/[A-Za-z0-9_]/.test(String.fromCharCode(c))) IS_WORD[c] = 1;
 
@@ -44,6 +47,9 @@ export class TriggerAutomaton {
   private readonly ringWordLength: Int32Array;
   private readonly ringAny: Int32Array;
   private readonly ringAnyLength: Int32Array;
+  /** The hits of the current `find`, as [start, triggerId] pairs, and how many numbers of it are used. */
+  private hits = new Int32Array(INITIAL_HIT_BUFFER);
+  private hitCount = 0;
 
   constructor(wordStart: readonly string[], anywhere: readonly string[]) {
     for (const t of wordStart) {
@@ -146,19 +152,17 @@ export class TriggerAutomaton {
    */
   private warm(): void {
     const sample = `${this.triggers.join(' ')} ${this.triggers.join('')}`;
-    const out: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      out.length = 0;
-      this.find(sample, out);
-    }
+    for (let round = 0; round < 3; round++) this.find(sample);
   }
 
   /**
-   * Every trigger hit in `text`, in order of start, as [start, triggerId] pairs appended to `out` (one per start).
+   * Every trigger hit in `text`, in order of start, as [start, triggerId] pairs (one per start). The pairs live in a
+   * buffer the next call reuses: read them before scanning again.
    * A hit at a start is final once no longer trigger from there can still match, i.e. once the start lies before
    * the text the automaton's state stands for; until then it waits in a ring of pending starts.
    */
-  find(text: string, out: number[]): void {
+  find(text: string): Int32Array {
+    this.hitCount = 0;
     const { classOf, rows, width } = this;
     const n = text.length;
     let row = 0;
@@ -172,19 +176,23 @@ export class TriggerAutomaton {
         row = -next - 1;
         oldest = this.collect(text, row / width, i + 1, oldest);
       }
-      if (oldest !== n) oldest = this.settleBefore(row / width, oldest, i, n, out);
+      if (oldest !== n) oldest = this.settleBefore(row / width, oldest, i, n);
     }
-    this.settleRest(oldest, n, out);
+    this.settleRest(oldest, n);
+    const found = this.hits.subarray(0, this.hitCount);
+    // A huge text's buffer is not kept for the small ones after it.
+    if (this.hits.length > KEPT_HIT_BUFFER) this.hits = new Int32Array(INITIAL_HIT_BUFFER);
+    return found;
   }
 
   /** Settles the pending starts before the text the state stands for (they can begin no longer trigger). */
-  private settleBefore(state: number, oldest: number, at: number, none: number, out: number[]): number {
+  private settleBefore(state: number, oldest: number, at: number, none: number): number {
     const limit = at - (this.depth[state] as number);
-    return limit >= oldest ? this.settleUpTo(oldest, limit, at, none, out) : oldest;
+    return limit >= oldest ? this.settleUpTo(oldest, limit, at, none) : oldest;
   }
 
-  private settleRest(oldest: number, n: number, out: number[]): void {
-    for (let start = oldest; start < n; start++) this.settle(start, out);
+  private settleRest(oldest: number, n: number): void {
+    for (let start = oldest; start < n; start++) this.settle(start);
   }
 
   /** Records the valid triggers ending at `end` as pending hits at their starts; returns the oldest pending start. */
@@ -217,8 +225,8 @@ export class TriggerAutomaton {
   }
 
   /** Settles the pending starts in [oldest, limit]; returns the next pending start up to `at` (`none` if none). */
-  private settleUpTo(oldest: number, limit: number, at: number, none: number, out: number[]): number {
-    for (let start = oldest; start <= limit; start++) this.settle(start, out);
+  private settleUpTo(oldest: number, limit: number, at: number, none: number): number {
+    for (let start = oldest; start <= limit; start++) this.settle(start);
     for (let start = limit + 1; start <= at; start++) {
       const slot = start & this.ringMask;
       if (this.ringWord[slot] !== 0 || this.ringAny[slot] !== 0) return start;
@@ -227,12 +235,18 @@ export class TriggerAutomaton {
   }
 
   /** Emits the hit pending at `start`, if any (a word-start trigger before an anywhere one), and clears its slot. */
-  private settle(start: number, out: number[]): void {
+  private settle(start: number): void {
     const slot = start & this.ringMask;
     const word = this.ringWord[slot] as number;
     const any = this.ringAny[slot] as number;
     if (word === 0 && any === 0) return;
-    out.push(start, (word !== 0 ? word : any) - 1);
+    if (this.hitCount + 2 > this.hits.length) {
+      const grown = new Int32Array(this.hits.length * 2);
+      grown.set(this.hits);
+      this.hits = grown;
+    }
+    this.hits[this.hitCount++] = start;
+    this.hits[this.hitCount++] = (word !== 0 ? word : any) - 1;
     this.ringWord[slot] = 0;
     this.ringWordLength[slot] = 0;
     this.ringAny[slot] = 0;
