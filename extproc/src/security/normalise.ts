@@ -114,6 +114,11 @@ export interface Normalised {
   /** `views[0]` is the folded segment text; decoded payloads and a ROT13 reading (when announced) follow. */
   readonly views: readonly TextView[];
   readonly hints: ObfuscationHints;
+  /**
+   * The intent rules' matches in these readings, filled in on first use by detectors/intent-index.ts (both intent
+   * detectors read them): kept here rather than in a WeakMap, which V8 charges for on every lookup and collection.
+   */
+  intentSignals: object | undefined;
 }
 
 // ---- folding ------------------------------------------------------------------------------------------------
@@ -478,7 +483,8 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   const root = new TextView(folded.text, 'text', 0, folded.map, null, text.length);
   const views: TextView[] = [root];
   const t = folded.text;
-  if (((t.includes('rot') && t.includes('13')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
+  // `13` first: text without digits is passed over at memchr speed, where `rot` stops at every `r`.
+  if (((t.includes('13') && t.includes('rot')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
     views.push(new TextView(rot13(folded.text), 'rot13', 0, folded.map, null, text.length));
   }
   const walk: Walk = {
@@ -487,7 +493,7 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
     maxDepth: options.maxDepth ?? 2,
   };
   addDecodedViews(walk, text, 0, null, options.tokenRuns);
-  return { views, hints };
+  return { views, hints, intentSignals: undefined };
 }
 
 /**

@@ -42,18 +42,16 @@ interface SignalsByTable {
   maliciousCode: SignalMatch[];
 }
 
-const cache = new WeakMap<Normalised, SignalsByTable>();
-
 /** Both tables' matches, split once per segment reading (each detector reads its own half). */
 function allSignals(normalised: Normalised, original: string): SignalsByTable {
-  let byTable = cache.get(normalised);
+  let byTable = normalised.intentSignals as SignalsByTable | undefined;
   if (byTable === undefined) {
     byTable = { injection: [], maliciousCode: [] };
     for (const signal of wordSignals(normalised.views, INDEX, original)) {
       if (INJECTION_SET.has(signal.rule)) byTable.injection.push(signal);
       if (MALICIOUS_CODE_SET.has(signal.rule)) byTable.maliciousCode.push(signal);
     }
-    cache.set(normalised, byTable);
+    normalised.intentSignals = byTable;
   }
   return byTable;
 }
