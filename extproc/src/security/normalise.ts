@@ -6,6 +6,7 @@
 // - decoding of embedded payloads is bounded in depth, count and decoded size.
 import { CONFUSABLES } from './confusables.js';
 import { findEncodedPayloads, type PayloadBudget, type PayloadEncoding } from './encoded-payloads.js';
+import { segmentState } from './segment-state.js';
 import { tokenRunsOf } from './token-runs.js';
 import type { ScanSegment } from './types.js';
 
@@ -113,6 +114,11 @@ export interface Normalised {
   /** `views[0]` is the folded segment text; decoded payloads and a ROT13 reading (when announced) follow. */
   readonly views: readonly TextView[];
   readonly hints: ObfuscationHints;
+  /**
+   * The intent rules' matches in these readings, filled in on first use by detectors/intent-index.ts (both intent
+   * detectors read them): kept here rather than in a WeakMap, which V8 charges for on every lookup and collection.
+   */
+  intentSignals: object | undefined;
 }
 
 // ---- folding ------------------------------------------------------------------------------------------------
@@ -477,7 +483,8 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   const root = new TextView(folded.text, 'text', 0, folded.map, null, text.length);
   const views: TextView[] = [root];
   const t = folded.text;
-  if (((t.includes('rot') && t.includes('13')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
+  // `13` first: text without digits is passed over at memchr speed, where `rot` stops at every `r`.
+  if (((t.includes('13') && t.includes('rot')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
     views.push(new TextView(rot13(folded.text), 'rot13', 0, folded.map, null, text.length));
   }
   const walk: Walk = {
@@ -486,20 +493,18 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
     maxDepth: options.maxDepth ?? 2,
   };
   addDecodedViews(walk, text, 0, null, options.tokenRuns);
-  return { views, hints };
+  return { views, hints, intentSignals: undefined };
 }
-
-const segmentCache = new WeakMap<ScanSegment, { text: string; result: Normalised }>();
 
 /**
  * `normalise` for a scan segment, computed once per segment object and shared by every detector that scans it.
  * Tool-call arguments and tool definitions are JSON text, so their escapes are undone too.
  */
 export function normaliseSegment(segment: ScanSegment): Normalised {
-  const cached = segmentCache.get(segment);
-  if (cached !== undefined && cached.text === segment.text) return cached.result;
+  const state = segmentState(segment);
+  if (state.normalised !== undefined) return state.normalised;
   const jsonEscapes = segment.kind === 'tool_call_arguments' || segment.kind === 'tool_definition';
   const result = normalise(segment.text, { jsonEscapes, tokenRuns: tokenRunsOf(segment) });
-  segmentCache.set(segment, { text: segment.text, result });
+  state.normalised = result;
   return result;
 }

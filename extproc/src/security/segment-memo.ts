@@ -9,6 +9,7 @@
 // string up to 16383 characters (several milliseconds per megabyte) and longer ones by their length alone (so long
 // texts of one length share a bucket and are compared against each other). A long text is keyed by its length and a
 // fixed sample of its characters instead, and confirmed by comparing the texts.
+import { segmentState } from './segment-state.js';
 import type { Finding, ScanSegment, SegmentKind } from './types.js';
 
 export interface SegmentMemoLimits {
@@ -68,8 +69,8 @@ interface Entry {
 export class SegmentMemoTable {
   /** By keyOf(text), least recently used first. */
   private readonly byKey = new Map<string | number, Kept>();
-  /** The entry a segment object resolved to, with the text it had then (a segment is not expected to change). */
-  private bySegment = new WeakMap<ScanSegment, { text: string; entry: Entry | null }>();
+  /** Bumped by `clear`: entries segments resolved to before are no longer this table's. */
+  private generation = 0;
   private chars = 0;
   private slots = 0;
 
@@ -82,7 +83,7 @@ export class SegmentMemoTable {
   /** Forgets every kept text (the next scan of each is a first scan). */
   clear(): void {
     this.byKey.clear();
-    this.bySegment = new WeakMap();
+    this.generation++;
     this.chars = 0;
   }
 
@@ -93,10 +94,15 @@ export class SegmentMemoTable {
   /** The entry for the segment's text, kind and role, created when missing; null for what is never kept. */
   entry(segment: ScanSegment): Entry | null {
     if (segment.kind === 'response' || segment.text.length > this.limits.maxTextChars) return null;
-    const known = this.bySegment.get(segment);
-    if (known !== undefined && known.text === segment.text) return known.entry;
+    // The entry a segment object resolved to is remembered on the segment's state (one table at a time: a segment
+    // scanned against another table meanwhile is looked up again).
+    const state = segmentState(segment);
+    if (state.memoTable === this && state.memoGeneration === this.generation)
+      return state.memoEntry as Entry | null;
     const entry = this.lookup(segment);
-    this.bySegment.set(segment, { text: segment.text, entry });
+    state.memoTable = this;
+    state.memoGeneration = this.generation;
+    state.memoEntry = entry;
     return entry;
   }
 

@@ -3,6 +3,7 @@
 // secrets detector and the payload decoder need them, and finding them is a pass over the whole text, so it is done
 // once per segment and shared. Ordinary prose has none, which lets both skip the text altogether.
 import { ALNUM } from './detectors/secret-hits.js';
+import { segmentState } from './segment-state.js';
 import type { ScanSegment } from './types.js';
 
 /** Shortest run kept: an AWS key id (20) is the shortest issuer token, 20 base64 characters the shortest payload. */
@@ -45,15 +46,12 @@ export function findTokenRuns(text: string): number[] {
   return runs;
 }
 
-const bySegment = new WeakMap<ScanSegment, { text: string; runs: readonly number[] }>();
 const NO_RUNS: readonly number[] = Object.freeze([]);
 
 /** `findTokenRuns` of a segment's text, computed once per segment object. */
 export function tokenRunsOf(segment: ScanSegment): readonly number[] {
   if (segment.text.length < MIN_TOKEN_RUN) return NO_RUNS;
-  const known = bySegment.get(segment);
-  if (known !== undefined && known.text === segment.text) return known.runs;
-  const runs = findTokenRuns(segment.text);
-  bySegment.set(segment, { text: segment.text, runs });
-  return runs;
+  const state = segmentState(segment);
+  state.tokenRuns ??= findTokenRuns(segment.text);
+  return state.tokenRuns;
 }

@@ -37,25 +37,33 @@ const INDEX = new RuleSet([...INJECTION, ...MALICIOUS_CODE]);
 const INJECTION_SET = new Set(INJECTION);
 const MALICIOUS_CODE_SET = new Set(MALICIOUS_CODE);
 
-const cache = new WeakMap<Normalised, SignalMatch[]>();
+interface SignalsByTable {
+  injection: SignalMatch[];
+  maliciousCode: SignalMatch[];
+}
 
-function allSignals(normalised: Normalised, original: string): SignalMatch[] {
-  let signals = cache.get(normalised);
-  if (signals === undefined) {
-    signals = wordSignals(normalised.views, INDEX, original);
-    cache.set(normalised, signals);
+/** Both tables' matches, split once per segment reading (each detector reads its own half). */
+function allSignals(normalised: Normalised, original: string): SignalsByTable {
+  let byTable = normalised.intentSignals as SignalsByTable | undefined;
+  if (byTable === undefined) {
+    byTable = { injection: [], maliciousCode: [] };
+    for (const signal of wordSignals(normalised.views, INDEX, original)) {
+      if (INJECTION_SET.has(signal.rule)) byTable.injection.push(signal);
+      if (MALICIOUS_CODE_SET.has(signal.rule)) byTable.maliciousCode.push(signal);
+    }
+    normalised.intentSignals = byTable;
   }
-  return signals;
+  return byTable;
 }
 
-/** Word-rule matches of the prompt-injection tables in every reading of a segment. */
+/** Word-rule matches of the prompt-injection tables in every reading of a segment (a copy the caller may extend). */
 export function injectionSignals(normalised: Normalised, original: string): SignalMatch[] {
-  return allSignals(normalised, original).filter((s) => INJECTION_SET.has(s.rule));
+  return allSignals(normalised, original).injection.slice();
 }
 
-/** Matches of the malicious-code tables (commands and prose intent) in every reading of a segment. */
+/** Matches of the malicious-code tables (commands and prose intent) in every reading of a segment (a copy). */
 export function maliciousCodeSignals(normalised: Normalised, original: string): SignalMatch[] {
-  return allSignals(normalised, original).filter((s) => MALICIOUS_CODE_SET.has(s.rule));
+  return allSignals(normalised, original).maliciousCode.slice();
 }
 
 const COMMAND_SET = new Set<SignalRule>(COMMAND_RULES);

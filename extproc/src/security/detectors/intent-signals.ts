@@ -1,10 +1,10 @@
 // A small engine for "signals of intent": rules keyed by trigger words, tried only where a trigger occurs. All
-// triggers of a rule set are compiled into two trie-shaped regexes, one for triggers at a word start and one for the
-// few that may start anywhere, which together visit each position once (about the cost of just finding the word
-// starts); each rule is a sticky regex tried at its triggers' positions, so a rule costs nothing on text without its
-// trigger and stops being tried once it has matched. Rules look back with bounded look-behinds instead of starting on
+// triggers of a rule set are found in one pass of an Aho-Corasick automaton (trigger-automaton.ts); each rule is a
+// sticky regex tried at its triggers' positions, so a rule costs nothing on text without its trigger and stops being
+// tried once it has matched. Rules look back with bounded look-behinds instead of starting on
 // common words ("no", "you"), which keeps trigger hits rare on ordinary text.
 import type { Span, TextView } from '../normalise.js';
+import { isWholeWordTrigger, TriggerAutomaton } from './trigger-automaton.js';
 
 export interface SignalRule {
   /** Stable rule name, reported as Finding.rule. */
@@ -41,54 +41,23 @@ export interface SignalMatch {
   readonly compact: boolean;
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-interface TrieNode {
-  next: Map<string, TrieNode>;
-  end: boolean;
-  /** The trigger ending here must end a word too. */
-  wholeWord: boolean;
-}
-
-/** Short triggers ("sh", "rm", "2") would fire on every word they start; they must be whole words. */
-const WHOLE_WORD_MAX = 3;
-const isWholeWordTrigger = (t: string): boolean =>
-  t.length <= WHOLE_WORD_MAX && /^[a-z0-9].*[a-z0-9]$|^[a-z0-9]$/.test(t);
-
-/** A regex source matching any of `words`, longest first, shaped as a trie so matching never backtracks across words. */
-function trieSource(words: readonly string[]): string {
-  const root: TrieNode = { next: new Map(), end: false, wholeWord: false };
-  for (const w of words) {
-    let node = root;
-    for (const ch of w) {
-      let child = node.next.get(ch);
-      if (child === undefined) {
-        child = { next: new Map(), end: false, wholeWord: false };
-        node.next.set(ch, child);
-      }
-      node = child;
-    }
-    node.end = true;
-    node.wholeWord = isWholeWordTrigger(w);
-  }
-  const emit = (node: TrieNode): string => {
-    const alts = [...node.next].map(([ch, child]) => escapeRegExp(ch) + emit(child));
-    if (node.end && node.wholeWord) alts.push('\\b');
-    if (alts.length === 0) return '';
-    const body = alts.length === 1 ? (alts[0] as string) : `(?:${alts.join('|')})`;
-    return node.end && !node.wholeWord ? `(?:${body})?` : body;
-  };
-  return `(?:${emit(root)})`;
+/** A rule a trigger starts: its index in the set and its pattern, sticky. */
+interface Candidate {
+  index: number;
+  re: RegExp;
 }
 
 export class RuleSet {
-  /** Triggers that start a word: `\b` and a trie. */
-  private readonly wordStartRe: RegExp | null;
-  /** Triggers that may start anywhere (punctuation first, or `inWord`). */
-  private readonly anywhereRe: RegExp | null;
+  private readonly automaton: TriggerAutomaton;
   /** Reusable per-rule "already matched" flags (scanning is synchronous, so one buffer per set is enough). */
   readonly scratch: Uint8Array;
-  private readonly byTrigger = new Map<string, { index: number; re: RegExp }[]>();
+  /** The rules each trigger starts, by the automaton's trigger id. */
+  private readonly candidates: Candidate[][];
+  /**
+   * For a trigger that starts several rules: one sticky alternation of their patterns, which fails exactly where
+   * every one of them fails, so the usual miss costs one regex call instead of one per rule (null: single rule).
+   */
+  private readonly anyCandidate: (RegExp | null)[];
 
   /**
    * @param wordStart triggers that begin with a letter must start a word (false for the letters-only reading,
@@ -101,6 +70,7 @@ export class RuleSet {
     this.scratch = new Uint8Array(rules.length);
     const triggers = new Set<string>();
     const inWord = new Set<string>();
+    const byTrigger = new Map<string, Candidate[]>();
     rules.forEach((rule, index) => {
       const re = new RegExp(rule.pattern.source, 'y');
       for (const t of rule.triggers) {
@@ -108,54 +78,31 @@ export class RuleSet {
           throw new Error(`rule ${rule.id}: trigger must be lower case`);
         triggers.add(t);
         if (rule.inWord === true) inWord.add(t);
-        let list = this.byTrigger.get(t);
+        let list = byTrigger.get(t);
         if (list === undefined) {
           list = [];
-          this.byTrigger.set(t, list);
+          byTrigger.set(t, list);
         }
         list.push({ index, re });
       }
     });
-    // A trigger that is a prefix of a longer one would be shadowed by the alternation; fold its rules into the
-    // longer trigger's list so either spelling reaches them.
+    // Where a trigger is a prefix of a longer one that also matches, the longer one is the hit; fold the shorter
+    // one's rules into the longer trigger's list so either spelling reaches them.
     const sorted = [...triggers].sort((a, b) => b.length - a.length);
     for (const long of sorted) {
       for (const short of sorted) {
         if (short.length < long.length && long.startsWith(short) && !isWholeWordTrigger(short)) {
-          this.byTrigger.get(long)?.push(...(this.byTrigger.get(short) ?? []));
+          byTrigger.get(long)?.push(...(byTrigger.get(short) ?? []));
         }
       }
     }
-    // One trie-shaped alternation ("ign(?:or(?:e)?)?|dis(?:…)") instead of a flat list: irregexp then follows one
-    // branch per character instead of trying every trigger at every word start (4 ms/MB instead of 80). The word-start
-    // and anywhere tries are two regexes merged by position rather than one alternation: each start position then
-    // costs one `\b` test instead of the `\b` test plus a failed dispatch into the anywhere trie (a quarter less).
+    // Word-start triggers need a word to start where they do; the others (punctuation first, or `inWord`) may start
+    // anywhere.
     const atWordStart = sorted.filter((t) => wordStart && !inWord.has(t) && /^[a-z0-9]/.test(t));
     const anywhere = sorted.filter((t) => !atWordStart.includes(t));
-    this.wordStartRe = atWordStart.length > 0 ? new RegExp(`\\b${trieSource(atWordStart)}`, 'g') : null;
-    this.anywhereRe = anywhere.length > 0 ? new RegExp(trieSource(anywhere), 'g') : null;
-    this.warm();
-  }
-
-  /**
-   * Irregexp compiles a regex lazily, separately for one-byte and two-byte subjects, and only to machine code on its
-   * second run. For the trigger trie that costs milliseconds, which would land in the middle of some later request:
-   * it is paid at start-up instead. The rule patterns are left to compile when first triggered (tens of
-   * microseconds each, a few milliseconds for the largest, once): compiling all of them up front held about 8 MB of
-   * machine code for rules most traffic never triggers.
-   */
-  private warm(): void {
-    const samples = ['warm up text', 'warm up text \u2014 two-byte'];
-    for (const trigger of [this.wordStartRe, this.anywhereRe]) {
-      if (trigger === null) continue;
-      for (const sample of samples) {
-        for (let i = 0; i < 2; i++) {
-          trigger.lastIndex = 0;
-          trigger.test(sample);
-        }
-      }
-      trigger.lastIndex = 0;
-    }
+    this.automaton = new TriggerAutomaton(atWordStart, anywhere);
+    this.candidates = this.automaton.triggers.map((t) => byTrigger.get(t) ?? []);
+    this.anyCandidate = this.candidates.map((list) => alternationOf(list));
   }
 
   /**
@@ -166,27 +113,23 @@ export class RuleSet {
   scan(text: string, done: Uint8Array, out: number[], unmatched?: number): void {
     let remaining = unmatched ?? countUnmatched(done);
     if (remaining === 0) return;
-    const wordStartRe = this.wordStartRe;
-    const anywhereRe = this.anywhereRe;
-    let atWord = nextMatch(wordStartRe, text, 0);
-    let anywhere = nextMatch(anywhereRe, text, 0);
-    while (atWord !== null || anywhere !== null) {
-      // Where both match, the word-start trigger is the one taken, as the single alternation `\b(…)|(…)` did.
-      const m = (
-        atWord !== null && (anywhere === null || atWord.index <= anywhere.index) ? atWord : anywhere
-      ) as RegExpExecArray;
-      // Triggers may overlap ("system prompt" holds "prompt"): resume right after this one's start.
-      const resume = m.index + 1;
-      if (atWord !== null && atWord.index < resume) atWord = nextMatch(wordStartRe, text, resume);
-      if (anywhere !== null && anywhere.index < resume) anywhere = nextMatch(anywhereRe, text, resume);
-      const candidates = this.byTrigger.get(m[0]);
-      if (candidates === undefined) continue;
-      for (const { index, re } of candidates) {
+    const triggerHits = this.automaton.find(text);
+    for (let h = 0; h < triggerHits.length; h += 2) {
+      const at = triggerHits[h] as number;
+      const trigger = triggerHits[h + 1] as number;
+      const any = this.anyCandidate[trigger] as RegExp | null;
+      if (any !== null) {
+        any.lastIndex = at;
+        if (!any.test(text)) continue;
+      }
+      const candidates = this.candidates[trigger] as Candidate[];
+      for (let c = 0; c < candidates.length; c++) {
+        const { index, re } = candidates[c] as Candidate;
         if (done[index] === 1) continue;
-        re.lastIndex = m.index;
+        re.lastIndex = at;
         if (re.test(text)) {
           done[index] = 1;
-          out.push(index, m.index, re.lastIndex);
+          out.push(index, at, re.lastIndex);
           if (--remaining === 0) return;
         }
       }
@@ -194,17 +137,19 @@ export class RuleSet {
   }
 }
 
+/** Group numbers shift when patterns are joined: patterns that refer to their own groups are left alone. */
+const REFERS_TO_GROUPS = /\\[1-9]|\\k<|\(\?<[A-Za-z_$]/;
+
+function alternationOf(candidates: readonly Candidate[]): RegExp | null {
+  const sources = [...new Set(candidates.map((c) => c.re.source))];
+  if (sources.length < 2 || sources.some((source) => REFERS_TO_GROUPS.test(source))) return null;
+  return new RegExp(sources.map((source) => `(?:${source})`).join('|'), 'y');
+}
+
 function countUnmatched(done: Uint8Array): number {
   let unmatched = 0;
   for (let i = 0; i < done.length; i++) if (done[i] === 0) unmatched++;
   return unmatched;
-}
-
-/** The first match of a global regex at or after `from` (null when there is none, or no regex). */
-function nextMatch(re: RegExp | null, text: string, from: number): RegExpExecArray | null {
-  if (re === null) return null;
-  re.lastIndex = from;
-  return re.exec(text);
 }
 
 /** Scratch list of [rule, start, end] triples, reused: scanning is synchronous and not re-entrant. */

@@ -1,0 +1,161 @@
+// The trigger automaton must report exactly what the rule engine's definition of a trigger hit says: at each position,
+// in order, the longest word-start trigger starting there (the position starts a word), else the longest anywhere
+// trigger; a short whole-word trigger must also end a word. Checked against that definition written naively, on
+// hand-picked cases and on random texts built from the triggers' own pieces.
+import { describe, expect, it } from 'vitest';
+import { isWholeWordTrigger, TriggerAutomaton } from '../../src/security/detectors/trigger-automaton.js';
+
+const isWord = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
+
+/** The definition, one position and one trigger at a time. */
+function naiveHits(
+  text: string,
+  wordStart: readonly string[],
+  anywhere: readonly string[],
+): [number, string][] {
+  const hits: [number, string][] = [];
+  const longestAt = (
+    at: number,
+    triggers: readonly string[],
+    needsWordStart: boolean,
+  ): string | undefined => {
+    let best: string | undefined;
+    for (const t of triggers) {
+      if (!text.startsWith(t, at)) continue;
+      if (needsWordStart && isWord(text[at - 1])) continue;
+      if (isWholeWordTrigger(t) && isWord(text[at + t.length])) continue;
+      if (best === undefined || t.length > best.length) best = t;
+    }
+    return best;
+  };
+  for (let at = 0; at < text.length; at++) {
+    const hit = longestAt(at, wordStart, true) ?? longestAt(at, anywhere, false);
+    if (hit !== undefined) hits.push([at, hit]);
+  }
+  return hits;
+}
+
+function automatonHits(automaton: TriggerAutomaton, text: string): [number, string][] {
+  const out = automaton.find(text);
+  const hits: [number, string][] = [];
+  for (let i = 0; i < out.length; i += 2)
+    hits.push([out[i] as number, automaton.triggers[out[i + 1] as number] as string]);
+  return hits;
+}
+
+const WORD_START = [
+  'ignore',
+  'ignore previous',
+  'ign',
+  'sh',
+  'rm',
+  'system prompt',
+  'prompt',
+  'dan',
+  'do anything',
+];
+const ANYWHERE = [
+  'gpt',
+  '[',
+  '[/inst',
+  '<|',
+  '/etc/passwd',
+  '/etc/',
+  '.ssh/',
+  '|',
+  '"".__class__',
+  'é',
+  'ünter',
+];
+
+describe('trigger automaton', () => {
+  const automaton = new TriggerAutomaton(WORD_START, ANYWHERE);
+
+  it.each([
+    ['Please ignore previous notes', [[7, 'ignore previous']]],
+    [
+      'ignored: ign',
+      [
+        [0, 'ignore'],
+        [9, 'ign'],
+      ],
+    ],
+    ['bash sh -c; shell', [[5, 'sh']]],
+    [
+      'the system prompt',
+      [
+        [4, 'system prompt'],
+        [11, 'prompt'],
+      ],
+    ],
+    [
+      'chatgpt said [/inst] ok',
+      [
+        [4, 'gpt'],
+        [13, '[/inst'],
+      ],
+    ],
+    [
+      'cat /etc/passwd|rm',
+      [
+        [4, '/etc/passwd'],
+        [15, '|'],
+        [16, 'rm'],
+      ],
+    ],
+    ['random words only', []],
+    ['xdan dan_ dan', [[10, 'dan']]],
+    ['prompt', [[0, 'prompt']]],
+    [
+      'café ünter',
+      [
+        [3, 'é'],
+        [5, 'ünter'],
+      ],
+    ],
+  ] as const)('%j', (text, expected) => {
+    expect(automatonHits(automaton, text)).toEqual(expected);
+    expect(naiveHits(text, WORD_START, ANYWHERE)).toEqual(expected);
+  });
+
+  it('agrees with the definition on random texts made of trigger pieces', () => {
+    const pieces = [
+      ...WORD_START,
+      ...ANYWHERE,
+      ' ',
+      ' ',
+      '_',
+      'x',
+      '1',
+      '-',
+      '\n',
+      'é',
+      'ign',
+      'syst',
+      'em',
+      'pro',
+    ];
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 3000; round++) {
+      let text = '';
+      for (let k = random(14); k >= 0; k--) {
+        const piece = pieces[random(pieces.length)] as string;
+        text += random(4) === 0 ? piece.slice(0, 1 + random(piece.length)) : piece;
+      }
+      expect(automatonHits(automaton, text), text).toEqual(naiveHits(text, WORD_START, ANYWHERE));
+    }
+  });
+
+  it('refuses a word-start trigger that does not begin with a letter or digit', () => {
+    expect(() => new TriggerAutomaton(['-x'], [])).toThrow(/must begin with a letter or digit/);
+  });
+
+  it('finds nothing with no triggers, and handles the empty text', () => {
+    expect(automatonHits(new TriggerAutomaton([], []), 'ignore all of it')).toEqual([]);
+    expect(automatonHits(automaton, '')).toEqual([]);
+  });
+});
