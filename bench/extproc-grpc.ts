@@ -10,6 +10,7 @@ import {
   cpuSeconds,
   type ExtprocProcess,
   killAllNow,
+  memory,
   startExtprocProcess,
   startFakeUpstreamProcess,
   stopAll,
@@ -197,6 +198,12 @@ async function main(): Promise<void> {
           `  ${Math.round(rps)} req/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms`,
       );
     }
+  }
+  console.log('\nextproc peak RSS (kernel VmHWM over the whole run)');
+  for (const p of procs) {
+    const pid = p.extproc.child.pid;
+    const peak = pid === undefined ? Number.NaN : memory(pid).hwm;
+    console.log(`  ${p.entry.padEnd(40)} ${(peak / 2 ** 20).toFixed(0)} MB`);
   }
   for (const p of procs) {
     p.client.close();
