@@ -140,7 +140,8 @@ function withExtProcCodec(service: ExternalProcessorDefinition): ExternalProcess
   };
 }
 
-function serveProcessStream(
+/** One ext_proc stream (exported for tests, which drive it with a stand-in for grpc-js's call). */
+export function serveProcessStream(
   call: grpc.ServerDuplexStream<ProcessingRequest__Output, ProcessingResponse>,
   deps: PipelineDeps,
   phaseTimers: Record<string, ReturnType<ExtprocMetrics['phaseSeconds']['labels']>>,
@@ -163,6 +164,7 @@ function serveProcessStream(
       metrics.internalErrors.inc({ phase: 'close' });
       log.error({ err: error }, 'failed to finish request accounting');
     }
+    detach();
   };
 
   // Most phases answer synchronously; a phase that must wait (a budget reservation in Redis) returns a promise.
@@ -229,17 +231,30 @@ function serveProcessStream(
     );
   };
 
-  call.on('data', (message: ProcessingRequest__Output) => {
+  const onData = (message: ProcessingRequest__Output) => {
     if (closed) return;
     if (waiting) waiting.push(message);
     else processMessage(message);
-  });
-  call.on('end', () => {
+  };
+  const onEnd = () => {
     call.end();
     close();
-  });
+  };
+  call.on('data', onData);
+  call.on('end', onEnd);
   // Envoy ends most streams with a reset, which grpc-js reports as cancellation: normal, not an error.
   call.on('cancelled', close);
   call.on('error', close);
   call.on('close', close);
+  // Node's HTTP/2 session keeps finished streams reachable until the next full collection: its stream table is a
+  // Map, and V8 links each replaced copy of a Map's table to the next, so one old copy keeps every later copy and
+  // the streams they held alive through young-generation collections. A stream that still held these listeners
+  // would take this request's whole state (parsed body, headers, scan results) into the old generation with it.
+  function detach() {
+    call.off('data', onData);
+    call.off('end', onEnd);
+    call.off('cancelled', close);
+    call.off('error', close);
+    call.off('close', close);
+  }
 }
