@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { EXTPROC_STREAMS_PER_CONNECTION } from '../envoy/src/bootstrap.js';
 import {
   cpuSeconds,
   type ExtprocProcess,
@@ -67,6 +68,10 @@ async function exchangeFor(scenario: ScenarioName, upstream: string): Promise<Ex
 type Duplex = grpc.ClientDuplexStream<object, object>;
 type ProcessClient = grpc.Client & { Process(): Duplex };
 
+/**
+ * A client that, like Envoy (envoy/src/bootstrap.ts), moves to a new HTTP/2 connection after
+ * EXTPROC_STREAMS_PER_CONNECTION streams; the old one finishes its streams and is closed.
+ */
 function clientFor(port: number): ProcessClient {
   const definition = protoLoader.loadSync(['envoy/service/ext_proc/v3/external_processor.proto'], {
     keepCase: true,
@@ -79,7 +84,26 @@ function clientFor(port: number): ProcessClient {
   // biome-ignore lint/suspicious/noExplicitAny: the loaded package is untyped here
   const pkg = grpc.loadPackageDefinition(definition) as any;
   const Client = pkg.envoy.service.ext_proc.v3.ExternalProcessor;
-  return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  // Without a local subchannel pool, clients to one address share one connection.
+  const connect = (): ProcessClient =>
+    new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+    });
+  let current = connect();
+  let streams = 0;
+  return {
+    Process() {
+      if (streams === EXTPROC_STREAMS_PER_CONNECTION) {
+        const draining = current;
+        setTimeout(() => draining.close(), 5000).unref();
+        current = connect();
+        streams = 0;
+      }
+      streams++;
+      return current.Process();
+    },
+    close: () => current.close(),
+  } as ProcessClient;
 }
 
 /** One request: four messages, each awaiting extproc's reply, like Envoy with BUFFERED bodies. */

@@ -309,6 +309,23 @@ describe('with a policy engine', () => {
     expect(headerValues(n, 'x-acc-request-id')).toHaveLength(1);
   });
 
+  it('opens a new connection to the processor after streamsPerConnection streams', async () => {
+    const recycling = await gateway(extproc(xp.port, { streamsPerConnection: 2 }));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await send(recycling.listenUrl, '/v1/chat/completions', { body: '{"model":"gpt-4o"}' });
+        expect(r.status).toBe(200);
+      }
+      const stats = await send(
+        recycling.adminUrl,
+        '/stats?filter=^cluster\\.acc_extproc\\.upstream_cx_total$',
+      );
+      expect(stats.body.trim()).toBe('cluster.acc_extproc.upstream_cx_total: 3');
+    } finally {
+      await recycling.stop();
+    }
+  });
+
   it('exposes Prometheus stats on the admin listener', async () => {
     const r = await send(gw.adminUrl, '/stats/prometheus');
     expect(r.status).toBe(200);
