@@ -3,6 +3,7 @@
 // per request and the client-observed time per request. Much steadier than `npm run bench` on a shared machine,
 // so transport and handler changes can be compared A/B: `--entries extproc/dist/main.js,/tmp/other/main.js`.
 // Usage: tsx bench/extproc-grpc.ts [--entries a.js,b.js] [--rounds N] [--seconds S] [--concurrency C]
+//        [--scenarios a,b] [--streams-per-connection N (default: Envoy's; 0 = one connection throughout)]
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -12,6 +13,7 @@ import {
   type ExtprocProcess,
   killAllNow,
   memory,
+  resetPeakRss,
   startExtprocProcess,
   startFakeUpstreamProcess,
   stopAll,
@@ -69,10 +71,10 @@ type Duplex = grpc.ClientDuplexStream<object, object>;
 type ProcessClient = grpc.Client & { Process(): Duplex };
 
 /**
- * A client that, like Envoy (envoy/src/bootstrap.ts), moves to a new HTTP/2 connection after
- * EXTPROC_STREAMS_PER_CONNECTION streams; the old one finishes its streams and is closed.
+ * A client that, like Envoy (envoy/src/bootstrap.ts), moves to a new HTTP/2 connection after `streamsPerConnection`
+ * streams (0: never); the old one finishes its streams and is closed.
  */
-function clientFor(port: number): ProcessClient {
+function clientFor(port: number, streamsPerConnection: number): ProcessClient {
   const definition = protoLoader.loadSync(['envoy/service/ext_proc/v3/external_processor.proto'], {
     keepCase: true,
     longs: Number,
@@ -93,7 +95,7 @@ function clientFor(port: number): ProcessClient {
   let streams = 0;
   return {
     Process() {
-      if (streams === EXTPROC_STREAMS_PER_CONNECTION) {
+      if (streams === streamsPerConnection) {
         const draining = current;
         setTimeout(() => draining.close(), 5000).unref();
         current = connect();
@@ -184,21 +186,24 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '4'));
   const concurrency = Number(arg('concurrency', '8'));
   const scenarios = arg('scenarios', SCENARIO_NAMES.join(',')).split(',') as ScenarioName[];
+  const streamsPerConnection = Number(arg('streams-per-connection', String(EXTPROC_STREAMS_PER_CONNECTION)));
 
   const fake = await startFakeUpstreamProcess(ROOT);
   const procs: { entry: string; extproc: ExtprocProcess; client: ProcessClient }[] = [];
   for (const entry of entries) {
     const nodeArgs = process.env.BENCH_EXTPROC_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
     const extproc = await startExtprocProcess(ROOT, resolve(ROOT, entry), nodeArgs);
-    procs.push({ entry, extproc, client: clientFor(extproc.grpcPort) });
+    procs.push({ entry, extproc, client: clientFor(extproc.grpcPort, streamsPerConnection) });
   }
   console.log(
     `extproc over gRPC without Envoy: ${concurrency} concurrent streams, ${seconds} s per run, ` +
+      `${streamsPerConnection || 'all'} streams per connection, ` +
       `${rounds} rounds (entries interleaved); medians over rounds`,
   );
   for (const scenario of scenarios) {
     const ex = await exchangeFor(scenario, fake.url);
     const results = new Map<string, RunResult[]>();
+    for (const p of procs) if (p.extproc.child.pid !== undefined) resetPeakRss(p.extproc.child.pid);
     // One unmeasured run each first: JIT warm-up and the verdict caches would otherwise favour whoever runs last.
     for (const p of procs) await run(p.client, ex, p.extproc, concurrency, 1);
     for (let round = 0; round < rounds; round++) {
@@ -217,17 +222,14 @@ async function main(): Promise<void> {
       const p99 = median(list.map((r) => r.latencyMs.p99));
       const rps = median(list.map((r) => r.requests / seconds));
       const each = list.map((r) => r.cpuUsPerRequest.toFixed(0)).join('/');
+      const pid = p.extproc.child.pid;
+      const peakMb = (pid === undefined ? Number.NaN : memory(pid).hwm) / 2 ** 20;
       console.log(
         `  ${p.entry.padEnd(40)} extproc CPU ${cpu.toFixed(0).padStart(4)} µs/request (${each})` +
-          `  ${Math.round(rps)} req/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms`,
+          `  ${Math.round(rps)} req/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms` +
+          `  peak RSS ${peakMb.toFixed(0)} MB`,
       );
     }
-  }
-  console.log('\nextproc peak RSS (kernel VmHWM over the whole run)');
-  for (const p of procs) {
-    const pid = p.extproc.child.pid;
-    const peak = pid === undefined ? Number.NaN : memory(pid).hwm;
-    console.log(`  ${p.entry.padEnd(40)} ${(peak / 2 ** 20).toFixed(0)} MB`);
   }
   for (const p of procs) {
     p.client.close();

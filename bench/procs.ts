@@ -1,7 +1,7 @@
 // Child processes of the benchmark (fake upstream, extproc, Envoys, load generator) and what /proc says about them.
 // Every child is registered here the moment it is spawned, so any exit path (normal, error, Ctrl-C) can stop it.
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../envoy/src/process.js';
 import { KEYS } from './scenarios.js';
@@ -236,6 +236,15 @@ export function memory(pid: number): { rss: number; hwm: number } {
     return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
   } catch {
     return { rss: Number.NaN, hwm: Number.NaN };
+  }
+}
+
+/** Resets the kernel's peak RSS (VmHWM) of `pid` to its current RSS, so a later reading is the peak since now. */
+export function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // Not Linux, or not allowed: the peak then covers the process's whole life, as before.
   }
 }
 
