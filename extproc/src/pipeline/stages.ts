@@ -50,7 +50,8 @@ export interface StreamInspector {
  * `inspectStream`.
  */
 export interface ResponseInspector {
-  inspectJson(body: Buffer): JsonResponseVerdict;
+  /** `parsed` is `body` parsed once by the caller (undefined when it is not JSON); it may be modified. */
+  inspectJson(body: Buffer, parsed: unknown): JsonResponseVerdict;
   inspectStream(): StreamInspector;
   /** The answer reached the client without inspection (e.g. larger than can be buffered). */
   unscanned(reason: string): void;

@@ -23,6 +23,7 @@ import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { adapterFor } from '../providers/index.js';
 import type { SseEvent } from '../providers/sse.js';
 import {
+  type JsonResponseSummary,
   type ParsedRequest,
   type ProviderAdapter,
   type ProviderId,
@@ -102,6 +103,8 @@ export class StreamContext {
   /** Judges a buffered JSON body before it is released. */
   private jsonInspector: ResponseInspector | undefined;
   private jsonChunks: Buffer[] | undefined;
+  /** What the buffered JSON answer says about usage, once read. */
+  private jsonSummary: JsonResponseSummary | undefined;
   private jsonBytes = 0;
   private unreadable: string | null = null;
   private finished = false;
@@ -479,9 +482,10 @@ export class StreamContext {
 
   /** The whole JSON body is here (Envoy buffered it): usage is read from the upstream's bytes, then it is judged. */
   private inspectJson(): ProcessingResponse {
-    const chunks = this.jsonChunks ?? [];
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    const verdict = (this.jsonInspector as ResponseInspector).inspectJson(body);
+    const { body, parsed } = this.readJsonAnswer();
+    // Read before the scan, which may mask text in `parsed`; finish() then reuses it rather than parse again.
+    this.jsonSummary = this.summarise(parsed);
+    const verdict = (this.jsonInspector as ResponseInspector).inspectJson(body, parsed);
     if (verdict.kind === 'reject') {
       const { rejection } = verdict;
       // The upstream billed for this answer (usage comes from its bytes); the client gets the refusal.
@@ -662,15 +666,25 @@ export class StreamContext {
     }
   }
 
-  private summariseJson() {
+  private summariseJson(): JsonResponseSummary {
+    return this.jsonSummary ?? this.summarise(this.readJsonAnswer().parsed);
+  }
+
+  /** The buffered JSON answer and its parse (undefined when it is not JSON). */
+  private readJsonAnswer(): { body: Buffer; parsed: unknown } {
     const chunks = this.jsonChunks ?? [];
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     try {
-      return this.adapter.summariseJsonResponse(JSON.parse(body.toString('utf8')));
+      return { body, parsed: JSON.parse(body.toString('utf8')) };
     } catch {
-      // A non-JSON body (an HTML error page from a proxy, say) has no usage; that is not our error.
-      return { usage: null, model: null, error: null };
+      return { body, parsed: undefined };
     }
+  }
+
+  private summarise(parsed: unknown): JsonResponseSummary {
+    // A non-JSON body (an HTML error page from a proxy, say) has no usage; that is not our error.
+    if (parsed === undefined) return { usage: null, model: null, error: null };
+    return this.adapter.summariseJsonResponse(parsed);
   }
 
   private rejectTooLarge(bytes: number): ProcessingResponse {

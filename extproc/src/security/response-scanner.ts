@@ -78,13 +78,12 @@ export interface JsonScanResult {
  * Scans a complete JSON answer. A finding to redact that cannot be masked (not redactable, or masking would break
  * the arguments' JSON) turns the result into a block.
  */
-export function scanJsonResponse(settings: ResponseScanSettings, raw: Buffer): JsonScanResult {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { decided: [], action: null, body: null };
-  }
+export function scanJsonResponse(
+  settings: ResponseScanSettings,
+  raw: Buffer,
+  parsed: unknown = parseOrUndefined(raw),
+): JsonScanResult {
+  const body = parsed;
   if (!isRecord(body)) return { decided: [], action: null, body: null };
   const slots = responseSlots(settings.provider, body);
   const texts = slots.map((slot) => slot.read());
@@ -120,6 +119,14 @@ export function scanJsonResponse(settings: ResponseScanSettings, raw: Buffer): J
     return { decided, action, body: null };
   }
   return { decided, action, body: Buffer.from(JSON.stringify(body), 'utf8') };
+}
+
+function parseOrUndefined(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where a delta's text belongs: one running text per choice / tool call / content block. */

@@ -237,9 +237,8 @@ describe('complete JSON answers', () => {
   it('are refused under block, in the provider error shape, without the secret', () => {
     const key = fakeOpenAiKey();
     const { inspect, annotations } = inspector(anthropicAdapter, 'block', false);
-    const verdict = inspect.inspectJson(
-      Buffer.from(JSON.stringify({ type: 'message', content: [{ type: 'text', text: `key ${key}` }] })),
-    );
+    const answer = { type: 'message', content: [{ type: 'text', text: `key ${key}` }] };
+    const verdict = inspect.inspectJson(Buffer.from(JSON.stringify(answer)), answer);
     expect(verdict.kind).toBe('reject');
     if (verdict.kind !== 'reject') return;
     expect(verdict.rejection.status).toBe(403);
