@@ -150,6 +150,16 @@ describe('trigger automaton', () => {
     }
   });
 
+  it('agrees with the definition on one long text, and on a short one after it', () => {
+    // Long enough that the unit scratch grows and the hit buffer doubles several times.
+    let text = '';
+    for (let i = 0; text.length < 200_000; i++) {
+      text += `${WORD_START[i % WORD_START.length]}${i % 3 === 0 ? '' : ' '}${ANYWHERE[i % ANYWHERE.length]}x`;
+    }
+    expect(automatonHits(automaton, text)).toEqual(naiveHits(text, WORD_START, ANYWHERE));
+    expect(automatonHits(automaton, 'then sh -c')).toEqual([[5, 'sh']]);
+  });
+
   it('refuses a word-start trigger that does not begin with a letter or digit', () => {
     expect(() => new TriggerAutomaton(['-x'], [])).toThrow(/must begin with a letter or digit/);
   });

@@ -4,6 +4,7 @@
 // about twice the time of this pass. The hits are exactly the regexes' hits: at each position, in text order, the
 // longest word-start trigger that starts there (the position starts a word), else the longest anywhere trigger; a
 // short whole-word trigger must also end a word. Word characters are those of a non-Unicode `\b`: [A-Za-z0-9_].
+import { codeUnitsOf } from '../code-units.js';
 
 /** Short triggers ("sh", "rm", "2") would fire on every word they start; they must be whole words. */
 const WHOLE_WORD_MAX = 3;
@@ -41,6 +42,8 @@ export class TriggerAutomaton {
   private readonly length: Int32Array;
   private readonly mode: Uint8Array;
   private readonly wholeWord: Uint8Array;
+  /** 1 for a state whose every trigger ending there is whole-word (none counts when a word character follows). */
+  private readonly wordEndOnly: Uint8Array;
   /** Pending hits by start position modulo ring size: best trigger id + 1 and its length, per start mode. */
   private readonly ringMask: number;
   private readonly ringWord: Int32Array;
@@ -133,6 +136,18 @@ export class TriggerAutomaton {
     this.accepts = accepts;
     this.outputLink = outputLink;
     this.depth = Int32Array.from(depthList);
+    const wordEndOnly = new Uint8Array(states);
+    for (let state = 1; state < states; state++) {
+      let all = 1;
+      for (
+        let o = accepts[state] !== 0 ? state : (outputLink[state] as number);
+        o !== 0;
+        o = outputLink[o] as number
+      )
+        if (this.wholeWord[(accepts[o] as number) - 1] !== 1) all = 0;
+      wordEndOnly[state] = all;
+    }
+    this.wordEndOnly = wordEndOnly;
 
     let ring = 1;
     const longest = Math.max(1, ...this.length);
@@ -163,20 +178,41 @@ export class TriggerAutomaton {
    */
   find(text: string): Int32Array {
     this.hitCount = 0;
-    const { classOf, rows, width } = this;
+    const { classOf, rows, width, wordEndOnly } = this;
     const n = text.length;
+    const units = codeUnitsOf(text);
     let row = 0;
     // Starts with a pending hit lie in [oldest, i]; none when oldest is n.
     let oldest = n;
-    for (let i = 0; i < n; i++) {
-      const next = rows[row + (classOf[text.charCodeAt(i)] as number)] as number;
-      if (next >= 0) {
-        row = next;
-      } else {
+    let i = 0;
+    while (i < n) {
+      // Nothing pending (the usual case): step until a state that ends a trigger, in a loop with nothing else in it.
+      if (oldest === n) {
+        let next = 0;
+        for (; i < n; i++) {
+          next = rows[row + (classOf[units[i] as number] as number)] as number;
+          if (next < 0) break;
+          row = next;
+        }
+        if (i === n) break;
         row = -next - 1;
-        oldest = this.collect(text, row / width, i + 1, oldest);
+        // Most ends on prose are short whole-word triggers inside a longer word ("nc" in "once"): passed over here.
+        if (i + 1 < n && IS_WORD[units[i + 1] as number] === 1 && wordEndOnly[row / width] === 1) {
+          i++;
+          continue;
+        }
+        oldest = this.collect(units, n, row / width, i + 1, oldest);
+      } else {
+        const next = rows[row + (classOf[units[i] as number] as number)] as number;
+        if (next >= 0) {
+          row = next;
+        } else {
+          row = -next - 1;
+          oldest = this.collect(units, n, row / width, i + 1, oldest);
+        }
       }
       if (oldest !== n) oldest = this.settleBefore(row / width, oldest, i, n);
+      i++;
     }
     this.settleRest(oldest, n);
     const found = this.hits.subarray(0, this.hitCount);
@@ -196,9 +232,9 @@ export class TriggerAutomaton {
   }
 
   /** Records the valid triggers ending at `end` as pending hits at their starts; returns the oldest pending start. */
-  private collect(text: string, state: number, end: number, oldest: number): number {
+  private collect(units: Uint16Array, n: number, state: number, end: number, oldest: number): number {
     const { accepts, outputLink, length, mode, wholeWord, ringMask } = this;
-    const endsWord = end === text.length || IS_WORD[text.charCodeAt(end)] === 0;
+    const endsWord = end === n || IS_WORD[units[end] as number] === 0;
     for (
       let s = accepts[state] !== 0 ? state : (outputLink[state] as number);
       s !== 0;
@@ -210,7 +246,7 @@ export class TriggerAutomaton {
       const start = end - len;
       const slot = start & ringMask;
       if (mode[id] === WORD_START) {
-        if (start > 0 && IS_WORD[text.charCodeAt(start - 1)] === 1) continue;
+        if (start > 0 && IS_WORD[units[start - 1] as number] === 1) continue;
         if (len <= (this.ringWordLength[slot] as number)) continue;
         this.ringWord[slot] = id + 1;
         this.ringWordLength[slot] = len;
