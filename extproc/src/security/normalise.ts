@@ -178,6 +178,11 @@ const WHITESPACE = /^\s$/u;
 const NON_ASCII = /[\u0080-\uffff]/;
 const MARKS = /[\u0300-\u036f]/g;
 const HAS_LETTER = /[A-Za-z0-9]/;
+/**
+ * V8's toLowerCase copies the whole string even when no character changes: a text without a capital letter (tool
+ * output, JSON, code) is its own lower-case reading. The test stops at the first capital, early in ordinary prose.
+ */
+const HAS_UPPER = /[A-Z]/;
 
 /**
  * Whether every UTF-16 unit of `s` is ASCII: the UTF-8 length equals the unit count exactly then. Node counts UTF-8
@@ -339,7 +344,8 @@ function foldJsonEscape(b: FoldBuilder, seq: string, base: number, hints: Obfusc
 
 function fold(src: string, jsonEscapes: boolean, hints: ObfuscationHints): { text: string; map: OffsetMap } {
   const withEscapes = jsonEscapes && src.includes('\\');
-  if (!withEscapes && isAscii(src)) return { text: src.toLowerCase(), map: IDENTITY };
+  if (!withEscapes && isAscii(src))
+    return { text: HAS_UPPER.test(src) ? src.toLowerCase() : src, map: IDENTITY };
   const special = withEscapes ? NON_ASCII_RUN_OR_JSON_ESCAPE : NON_ASCII_RUN;
   const b = new FoldBuilder();
   let last = 0;
