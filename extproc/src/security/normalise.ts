@@ -178,6 +178,14 @@ const WHITESPACE = /^\s$/u;
 const NON_ASCII = /[\u0080-\uffff]/;
 const MARKS = /[\u0300-\u036f]/g;
 const HAS_LETTER = /[A-Za-z0-9]/;
+/**
+ * V8's toLowerCase copies the whole string even when no character changes: a text without a capital letter (tool
+ * output, JSON, code) is its own lower-case reading. The test stops at the first capital, early in ordinary prose, but
+ * crosses a text without one at about a third of a nanosecond per character more than the copy costs; so it is made
+ * on texts up to UPPER_TEST_MAX, where the copies of many small segments are what fills the young generation.
+ */
+const HAS_UPPER = /[A-Z]/;
+const UPPER_TEST_MAX = 16 * 1024;
 
 /**
  * Whether every UTF-16 unit of `s` is ASCII: the UTF-8 length equals the unit count exactly then. Node counts UTF-8
@@ -339,7 +347,10 @@ function foldJsonEscape(b: FoldBuilder, seq: string, base: number, hints: Obfusc
 
 function fold(src: string, jsonEscapes: boolean, hints: ObfuscationHints): { text: string; map: OffsetMap } {
   const withEscapes = jsonEscapes && src.includes('\\');
-  if (!withEscapes && isAscii(src)) return { text: src.toLowerCase(), map: IDENTITY };
+  if (!withEscapes && isAscii(src)) {
+    const lower = src.length <= UPPER_TEST_MAX && !HAS_UPPER.test(src);
+    return { text: lower ? src : src.toLowerCase(), map: IDENTITY };
+  }
   const special = withEscapes ? NON_ASCII_RUN_OR_JSON_ESCAPE : NON_ASCII_RUN;
   const b = new FoldBuilder();
   let last = 0;

@@ -2,6 +2,7 @@
 // only places an issuer-prefixed secret or a base64/hex payload of MIN_TOKEN_RUN characters or more can sit. Both the
 // secrets detector and the payload decoder need them, and finding them is a pass over the whole text, so it is done
 // once per segment and shared. Ordinary prose has none, which lets both skip the text altogether.
+import { codeUnitsOf } from './code-units.js';
 import { ALNUM } from './detectors/secret-hits.js';
 import { segmentState } from './segment-state.js';
 import type { ScanSegment } from './types.js';
@@ -30,16 +31,18 @@ const RUN_CHAR = TOKEN_CHAR;
 export function findTokenRuns(text: string): number[] {
   const runs: number[] = [];
   const length = text.length;
+  if (length < MIN_TOKEN_RUN) return runs;
+  const units = codeUnitsOf(text);
   let j = 0;
   while (j + MIN_TOKEN_RUN <= length) {
     let k = j + MIN_TOKEN_RUN - 1;
-    while (k >= j && RUN_CHAR[text.charCodeAt(k)] !== 0) k--;
+    while (k >= j && RUN_CHAR[units[k] as number] !== 0) k--;
     if (k >= j) {
       j = k + 1;
       continue;
     }
     let end = j + MIN_TOKEN_RUN;
-    while (end < length && RUN_CHAR[text.charCodeAt(end)] !== 0) end++;
+    while (end < length && RUN_CHAR[units[end] as number] !== 0) end++;
     runs.push(j, end);
     j = end + 1;
   }

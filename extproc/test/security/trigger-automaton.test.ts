@@ -136,18 +136,30 @@ describe('trigger automaton', () => {
       'pro',
     ];
     let seed = 42;
+    // Integer arithmetic (a float product loses the low bits and the sequence falls into a short cycle), high bits.
     const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
     };
-    for (let round = 0; round < 3000; round++) {
+    // Short texts, then texts long enough to be walked in two halves (a trigger may straddle the middle).
+    for (let round = 0; round < 3200; round++) {
       let text = '';
-      for (let k = random(14); k >= 0; k--) {
+      for (let k = round < 3000 ? random(14) : 600 + random(900); k >= 0; k--) {
         const piece = pieces[random(pieces.length)] as string;
         text += random(4) === 0 ? piece.slice(0, 1 + random(piece.length)) : piece;
       }
       expect(automatonHits(automaton, text), text).toEqual(naiveHits(text, WORD_START, ANYWHERE));
     }
+  });
+
+  it('agrees with the definition on one long text, and on a short one after it', () => {
+    // Long enough that the unit scratch grows and the hit buffer doubles several times.
+    let text = '';
+    for (let i = 0; text.length < 200_000; i++) {
+      text += `${WORD_START[i % WORD_START.length]}${i % 3 === 0 ? '' : ' '}${ANYWHERE[i % ANYWHERE.length]}x`;
+    }
+    expect(automatonHits(automaton, text)).toEqual(naiveHits(text, WORD_START, ANYWHERE));
+    expect(automatonHits(automaton, 'then sh -c')).toEqual([[5, 'sh']]);
   });
 
   it('refuses a word-start trigger that does not begin with a letter or digit', () => {

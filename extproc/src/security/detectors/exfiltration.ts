@@ -296,14 +296,18 @@ function personalDataFindings(located: readonly Located[], out: Finding[]): void
 
 /** What one segment holds, before personal data is judged across the whole request. */
 interface SegmentScan {
-  urls: Finding[];
-  personal: PersonalDataItem[];
+  urls: readonly Finding[];
+  personal: readonly PersonalDataItem[];
 }
+
+/** What most segments hold: kept for each of them, so shared rather than one object apiece. */
+const NOTHING: SegmentScan = Object.freeze({ urls: Object.freeze([]), personal: Object.freeze([]) });
 
 function scanSegment(segment: ScanSegment): SegmentScan {
   const urls: Finding[] = [];
   scanUrls(segment, urls);
-  return { urls, personal: findPersonalData(segment.text) };
+  const personal = findPersonalData(segment.text);
+  return urls.length === 0 && personal.length === 0 ? NOTHING : { urls, personal };
 }
 
 /** Per-segment results for texts resent turn after turn (system prompt, history, tool results). */

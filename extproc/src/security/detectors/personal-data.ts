@@ -33,18 +33,20 @@ const WORD_OR_PLUS = /[\w+]/;
 const ALNUM = /[A-Za-z0-9]/;
 
 /**
- * Matches of a global regex whose previous character is not in `before`; a rejected match resumes one on. `from` is a
- * position no match can start before (where the pattern's required start first occurs), so the search skips there.
+ * The next match of a global regex (from its lastIndex) whose previous character is not in `before`; a rejected match
+ * resumes one on. Callers set lastIndex to a position no match can start before (where the pattern's required start
+ * first occurs), so the search skips there. A plain function, not a generator: most texts have no match, and a
+ * generator costs an object per call and another per match.
  */
-function* matchesAfter(re: RegExp, text: string, before: RegExp, from = 0): Generator<RegExpExecArray> {
-  re.lastIndex = from;
+function nextMatchAfter(re: RegExp, text: string, before: RegExp): RegExpExecArray | null {
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     if (m.index > 0 && before.test(text.charAt(m.index - 1))) {
       re.lastIndex = m.index + 1;
       continue;
     }
-    yield m;
+    return m;
   }
+  return null;
 }
 
 /** IBAN length per country (ISO 13616 registry). */
@@ -144,7 +146,12 @@ function isCardIssuer(digits: string): boolean {
 }
 
 function findCards(text: string, out: PersonalDataItem[]): void {
-  for (const m of matchesAfter(CARD, text, DIGIT_OR_DASH)) {
+  CARD.lastIndex = 0;
+  for (
+    let m = nextMatchAfter(CARD, text, DIGIT_OR_DASH);
+    m !== null;
+    m = nextMatchAfter(CARD, text, DIGIT_OR_DASH)
+  ) {
     const written = m[0];
     // One separator style throughout: `4111 1111-1111` is two numbers, not a card.
     if (written.includes(' ') && written.includes('-')) continue;
@@ -159,7 +166,12 @@ function findCards(text: string, out: PersonalDataItem[]): void {
 const VOIDED_SSNS = new Set(['078051120', '219099999']);
 
 function findSsns(text: string, out: PersonalDataItem[]): void {
-  for (const m of matchesAfter(SSN, text, DIGIT_OR_DASH)) {
+  SSN.lastIndex = 0;
+  for (
+    let m = nextMatchAfter(SSN, text, DIGIT_OR_DASH);
+    m !== null;
+    m = nextMatchAfter(SSN, text, DIGIT_OR_DASH)
+  ) {
     const [written, area = '', group = '', serial = ''] = m;
     const areaNumber = Number(area);
     if (areaNumber === 0 || areaNumber === 666 || areaNumber >= 900 || group === '00' || serial === '0000')
@@ -171,28 +183,29 @@ function findSsns(text: string, out: PersonalDataItem[]): void {
 }
 
 function findPhones(text: string, out: PersonalDataItem[]): void {
+  phonesAfter(NANP_PHONE, WORD_PLUS_PAREN_DASH, 0, text, out);
   // International numbers start with `+`: most texts have none, and a search for it is much cheaper than the regex's.
   const firstPlus = text.indexOf('+');
-  for (const [re, before, from] of [
-    [NANP_PHONE, WORD_PLUS_PAREN_DASH, 0],
-    [INTL_PHONE, WORD_OR_PLUS, firstPlus],
-  ] as const) {
-    if (from === -1) continue;
-    for (const m of matchesAfter(re, text, before, from)) {
-      const digits = digitsOf(m[0]);
-      if (digits.length < 10 || digits.length > 15) continue;
-      out.push({
-        kind: 'phone',
-        start: m.index,
-        end: m.index + m[0].length,
-        key: digits.length === 10 ? `1${digits}` : digits,
-      });
-    }
+  if (firstPlus !== -1) phonesAfter(INTL_PHONE, WORD_OR_PLUS, firstPlus, text, out);
+}
+
+function phonesAfter(re: RegExp, before: RegExp, from: number, text: string, out: PersonalDataItem[]): void {
+  re.lastIndex = from;
+  for (let m = nextMatchAfter(re, text, before); m !== null; m = nextMatchAfter(re, text, before)) {
+    const digits = digitsOf(m[0]);
+    if (digits.length < 10 || digits.length > 15) continue;
+    out.push({
+      kind: 'phone',
+      start: m.index,
+      end: m.index + m[0].length,
+      key: digits.length === 10 ? `1${digits}` : digits,
+    });
   }
 }
 
 function findNinos(text: string, out: PersonalDataItem[]): void {
-  for (const m of matchesAfter(NINO, text, ALNUM)) {
+  NINO.lastIndex = 0;
+  for (let m = nextMatchAfter(NINO, text, ALNUM); m !== null; m = nextMatchAfter(NINO, text, ALNUM)) {
     if (NINO_UNUSED.has(m[0].slice(0, 2))) continue;
     out.push({ kind: 'nino', start: m.index, end: m.index + m[0].length, key: m[0].replace(/ /g, '') });
   }
@@ -211,7 +224,8 @@ export function ibanValid(compact: string): boolean {
 }
 
 function findIbans(text: string, out: PersonalDataItem[]): void {
-  for (const m of matchesAfter(IBAN, text, ALNUM)) {
+  IBAN.lastIndex = 0;
+  for (let m = nextMatchAfter(IBAN, text, ALNUM); m !== null; m = nextMatchAfter(IBAN, text, ALNUM)) {
     const compact = m[0].replace(/ /g, '');
     if (ibanValid(compact))
       out.push({ kind: 'iban', start: m.index, end: m.index + m[0].length, key: compact });
@@ -222,12 +236,19 @@ function hasDigit(text: string): boolean {
   return /\d/.test(text);
 }
 
+const NO_ITEMS: readonly PersonalDataItem[] = Object.freeze([]);
+/** Scratch for the items of one call before overlaps are dropped (scanning is synchronous and not re-entrant). */
+const candidates: PersonalDataItem[] = [];
+const byStartThenLongest = (a: PersonalDataItem, b: PersonalDataItem): number =>
+  a.start - b.start || b.end - a.end;
+
 /**
  * All personal data items in `text`, in order, none overlapping: where two readings claim the same characters (an
  * IBAN's digit groups read as a card, `+1 (555) …` read as two phone formats) the one starting first wins.
  */
-export function findPersonalData(text: string): PersonalDataItem[] {
-  const found: PersonalDataItem[] = [];
+export function findPersonalData(text: string): readonly PersonalDataItem[] {
+  const found = candidates;
+  found.length = 0;
   findEmails(text, found);
   if (hasDigit(text)) {
     findCards(text, found);
@@ -236,7 +257,8 @@ export function findPersonalData(text: string): PersonalDataItem[] {
     findNinos(text, found);
     findPhones(text, found);
   }
-  found.sort((a, b) => a.start - b.start || b.end - a.end);
+  if (found.length === 0) return NO_ITEMS;
+  found.sort(byStartThenLongest);
   const out: PersonalDataItem[] = [];
   let taken = -1;
   for (const item of found) {
@@ -244,5 +266,6 @@ export function findPersonalData(text: string): PersonalDataItem[] {
     out.push(item);
     taken = item.end;
   }
+  found.length = 0;
   return out;
 }

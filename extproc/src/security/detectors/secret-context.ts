@@ -2,6 +2,7 @@
 // and broker URLs named as such), chat webhook URLs, and high-entropy values assigned to secret-named fields
 // (`password=`, `"client_secret":`, `Authorization: Bearer …`). Anchored on `://`, `=` and `:` found with indexOf;
 // every scan from an anchor is bounded, so a text made of anchors still costs one pass.
+import { codeUnitsOf } from '../code-units.js';
 import { ALNUM, type Hit, type Hits } from './secret-hits.js';
 import { charClasses, DIGIT, isDummyValue, LOWER, SYMBOL, shannonEntropy, UPPER } from './value-checks.js';
 
@@ -105,7 +106,12 @@ const CODE_REFERENCE =
 
 /** Last three letters of every SECRET_NAME ending, as lower-case char codes: a cheap test before slicing the name. */
 const NAME_TAILS = new Set(
-  ['ord', 'swd', 'pwd', 'ase', 'ass', 'ret', 'ken', 'key', 'ial', 'als', 'ion'].map((t) => tailCode(t, 3)),
+  ['ord', 'swd', 'pwd', 'ase', 'ass', 'ret', 'ken', 'key', 'ial', 'als', 'ion'].map((t) =>
+    tailCode(
+      Uint16Array.from(t, (c) => c.charCodeAt(0)),
+      3,
+    ),
+  ),
 );
 /**
  * A bit per hash of each NAME_TAILS code: one multiply and one load rule out almost every other name before the Set
@@ -122,22 +128,22 @@ const MAX_VALUE = 256;
 const AUTH_SCHEME = /(?:bearer|basic|token|bot) /iy;
 
 /** The three characters before `end`, letters folded to lower case (`| 32` maps only A-Z onto a-z). */
-function tailCode(text: string, end: number): number {
+function tailCode(units: Uint16Array, end: number): number {
   return (
-    ((text.charCodeAt(end - 3) | 32) << 16) |
-    ((text.charCodeAt(end - 2) | 32) << 8) |
-    (text.charCodeAt(end - 1) | 32)
+    (((units[end - 3] as number) | 32) << 16) |
+    (((units[end - 2] as number) | 32) << 8) |
+    ((units[end - 1] as number) | 32)
   );
 }
 
 /** End of the name assigned at `op`: skips spaces and a closing quote (JSON-escaped or not). */
-function nameEndBefore(text: string, op: number): number {
+function nameEndBefore(units: Uint16Array, op: number): number {
   let q = op - 1;
-  while (q >= 0 && op - q <= 4 && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q--;
-  const quote = text.charCodeAt(q);
+  while (q >= 0 && op - q <= 4 && (units[q] === 32 || units[q] === 9)) q--;
+  const quote = units[q];
   if (quote === 34 || quote === 39) {
     q--;
-    if (text.charCodeAt(q) === 92) q--;
+    if (units[q] === 92) q--;
   }
   return q + 1;
 }
@@ -245,13 +251,14 @@ function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'e
   };
 }
 
-function scanAssignmentsAt(text: string, op: number, hits: Hits): void {
+/** `units` are the text's (codeUnitsOf), read only before `op`: most operators are ruled out from them alone. */
+function scanAssignmentsAt(text: string, units: Uint16Array, op: number, hits: Hits): void {
   const next = text.charCodeAt(op + 1);
-  const isColon = text.charCodeAt(op) === 58;
+  const isColon = units[op] === 58;
   if (isColon ? next === 47 || next === 58 : next === 61) return;
-  const nameEnd = nameEndBefore(text, op);
+  const nameEnd = nameEndBefore(units, op);
   if (nameEnd < 3) return;
-  const tail = tailCode(text, nameEnd);
+  const tail = tailCode(units, nameEnd);
   if (MAYBE_TAIL[tailBucket(tail)] === 0 || !NAME_TAILS.has(tail)) return;
   const name = text.slice(nameStartBefore(text, nameEnd), nameEnd).toLowerCase();
   if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name)) return;
@@ -263,9 +270,11 @@ function scanAssignmentsAt(text: string, op: number, hits: Hits): void {
 }
 
 export function scanAssignments(text: string, hits: Hits): void {
+  // Nothing below asks for another text's units (the module uses no other code-units reader).
+  const units = codeUnitsOf(text);
   for (let op = text.indexOf('='); op !== -1; op = text.indexOf('=', op + 1))
-    scanAssignmentsAt(text, op, hits);
+    scanAssignmentsAt(text, units, op, hits);
   hits.endPass();
   for (let op = text.indexOf(':'); op !== -1; op = text.indexOf(':', op + 1))
-    scanAssignmentsAt(text, op, hits);
+    scanAssignmentsAt(text, units, op, hits);
 }

@@ -243,18 +243,25 @@ function scanPrivateKeys(text: string, hits: Hits): void {
 
 // ---- detector -------------------------------------------------------------------------------------------------------
 
-function scanSegment(segment: ScanSegment): Finding[] {
-  const out: Finding[] = [];
+/** After the token pass, most specific first. */
+const PASSES = [scanPrivateKeys, scanUrlCredentials, scanAssignments] as const;
+/** What most segments hold: kept for each of them, so shared rather than one array apiece. */
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
+
+function scanSegment(segment: ScanSegment): readonly Finding[] {
   const text = segment.text;
-  if (text.length < 8) return out;
+  if (text.length < 8) return NO_FINDINGS;
   const hits = new Hits();
   scanTokens(text, tokenRunsOf(segment), hits);
   hits.endPass();
-  for (const pass of [scanPrivateKeys, scanUrlCredentials, scanAssignments]) {
+  for (const pass of PASSES) {
     pass(text, hits);
     hits.endPass();
   }
-  for (const hit of hits.all()) {
+  const all = hits.all();
+  if (all.length === 0) return NO_FINDINGS;
+  const out: Finding[] = [];
+  for (const hit of all) {
     out.push(
       findingAt(segment, hit.start, hit.end, {
         detector: DETECTOR,
@@ -270,7 +277,7 @@ function scanSegment(segment: ScanSegment): Finding[] {
 }
 
 /** Findings in texts resent turn after turn (system prompt, history, tool results). */
-const MEMO = new SegmentMemo<Finding[]>();
+const MEMO = new SegmentMemo<readonly Finding[]>();
 
 export const secretsDetector: Detector = {
   id: DETECTOR,

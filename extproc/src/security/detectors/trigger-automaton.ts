@@ -4,6 +4,7 @@
 // about twice the time of this pass. The hits are exactly the regexes' hits: at each position, in text order, the
 // longest word-start trigger that starts there (the position starts a word), else the longest anywhere trigger; a
 // short whole-word trigger must also end a word. Word characters are those of a non-Unicode `\b`: [A-Za-z0-9_].
+import { codeUnitsOf } from '../code-units.js';
 
 /** Short triggers ("sh", "rm", "2") would fire on every word they start; they must be whole words. */
 const WHOLE_WORD_MAX = 3;
@@ -11,6 +12,10 @@ export const isWholeWordTrigger = (t: string): boolean =>
   t.length <= WHOLE_WORD_MAX && /^[a-z0-9].*[a-z0-9]$|^[a-z0-9]$/.test(t);
 
 const INITIAL_HIT_BUFFER = 1024;
+/** Texts from this long are walked as two interleaved halves. */
+const SPLIT_MIN = 2048;
+/** Past any string V8 can hold, and still a small integer (a field holding a larger one would be boxed). */
+const NONE = 2 ** 30 - 1;
 const KEPT_HIT_BUFFER = 1 << 16;
 
 const IS_WORD = new Uint8Array(65536);
@@ -19,6 +24,15 @@ for (let c = 0; c < 128; c++) if (/[A-Za-z0-9_]/.test(String.fromCharCode(c))) I
 /** A trigger's start condition. */
 const WORD_START = 1;
 const ANYWHERE = 2;
+
+/** A copy of `buffer` with room for at least `needed` numbers (doubling). */
+function grown(buffer: Int32Array, needed: number): Int32Array {
+  let size = buffer.length * 2;
+  while (size < needed) size *= 2;
+  const copy = new Int32Array(size);
+  copy.set(buffer);
+  return copy;
+}
 
 export class TriggerAutomaton {
   /** The triggers, by id. */
@@ -36,11 +50,11 @@ export class TriggerAutomaton {
   private readonly accepts: Int32Array;
   /** The nearest proper suffix state that accepts (0: none): the other triggers ending here. */
   private readonly outputLink: Int32Array;
-  /** Length of the text a state stands for: only a trigger starting within that many units back can still match. */
-  private readonly depth: Int32Array;
   private readonly length: Int32Array;
   private readonly mode: Uint8Array;
   private readonly wholeWord: Uint8Array;
+  /** 1 for a state whose every trigger ending there is whole-word (none counts when a word character follows). */
+  private readonly wordEndOnly: Uint8Array;
   /** Pending hits by start position modulo ring size: best trigger id + 1 and its length, per start mode. */
   private readonly ringMask: number;
   private readonly ringWord: Int32Array;
@@ -48,8 +62,18 @@ export class TriggerAutomaton {
   private readonly ringAny: Int32Array;
   private readonly ringAnyLength: Int32Array;
   /** The hits of the current `find`, as [start, triggerId] pairs, and how many numbers of it are used. */
-  private hits = new Int32Array(INITIAL_HIT_BUFFER);
+  private hits: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
   private hitCount = 0;
+  /** Where the current `find` entered a state that ends a trigger, as [end, row] pairs in text order. */
+  private ends: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
+  private endCount = 0;
+  /** The second half's ends while both halves are walked. */
+  private secondEnds: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
+  /** Pending starts lie in [oldest, newest]; oldest is NONE and newest -1 when none is pending. */
+  private oldest = NONE;
+  private newest = -1;
+  /** The longest trigger's length: no trigger ending at `end` starts before `end - longest`. */
+  private readonly longest: number;
 
   constructor(wordStart: readonly string[], anywhere: readonly string[]) {
     for (const t of wordStart) {
@@ -77,7 +101,6 @@ export class TriggerAutomaton {
     // The trie, then breadth-first failure links folded into a complete transition table.
     const children: Map<number, number>[] = [new Map()];
     const acceptsList: number[] = [0];
-    const depthList: number[] = [0];
     triggers.forEach((t, id) => {
       let state = 0;
       for (let i = 0; i < t.length; i++) {
@@ -87,7 +110,6 @@ export class TriggerAutomaton {
           next = children.length;
           children.push(new Map());
           acceptsList.push(0);
-          depthList.push(i + 1);
           (children[state] as Map<number, number>).set(cls, next);
         }
         state = next;
@@ -132,10 +154,22 @@ export class TriggerAutomaton {
     this.rows = rows;
     this.accepts = accepts;
     this.outputLink = outputLink;
-    this.depth = Int32Array.from(depthList);
+    const wordEndOnly = new Uint8Array(states);
+    for (let state = 1; state < states; state++) {
+      let all = 1;
+      for (
+        let o = accepts[state] !== 0 ? state : (outputLink[state] as number);
+        o !== 0;
+        o = outputLink[o] as number
+      )
+        if (this.wholeWord[(accepts[o] as number) - 1] !== 1) all = 0;
+      wordEndOnly[state] = all;
+    }
+    this.wordEndOnly = wordEndOnly;
 
     let ring = 1;
     const longest = Math.max(1, ...this.length);
+    this.longest = longest;
     while (ring <= longest) ring <<= 1;
     this.ringMask = ring - 1;
     this.ringWord = new Int32Array(ring);
@@ -151,54 +185,134 @@ export class TriggerAutomaton {
    * (deoptimise) and run interpreted until it is optimised again.
    */
   private warm(): void {
-    const sample = `${this.triggers.join(' ')} ${this.triggers.join('')}`;
-    for (let round = 0; round < 3; round++) this.find(sample);
+    // Long enough to be walked in halves, and a short one walked whole.
+    const sample = `${this.triggers.join(' ')} ${this.triggers.join('')}`.padEnd(SPLIT_MIN, ' ');
+    for (let round = 0; round < 3; round++) {
+      this.find(sample);
+      this.find(sample.slice(0, SPLIT_MIN >> 1));
+    }
   }
 
   /**
    * Every trigger hit in `text`, in order of start, as [start, triggerId] pairs (one per start). The pairs live in a
    * buffer the next call reuses: read them before scanning again.
-   * A hit at a start is final once no longer trigger from there can still match, i.e. once the start lies before
-   * the text the automaton's state stands for; until then it waits in a ring of pending starts.
+   * First the automaton runs over the text and notes where it enters a state that ends a trigger (`walk`); then each
+   * such end records its valid triggers as pending hits at their starts, and a start is final once the ends being read
+   * lie more than the longest trigger past it (`resolve`).
    */
   find(text: string): Int32Array {
     this.hitCount = 0;
-    const { classOf, rows, width } = this;
+    this.endCount = 0;
     const n = text.length;
-    let row = 0;
-    // Starts with a pending hit lie in [oldest, i]; none when oldest is n.
-    let oldest = n;
-    for (let i = 0; i < n; i++) {
-      const next = rows[row + (classOf[text.charCodeAt(i)] as number)] as number;
+    const units = codeUnitsOf(text);
+    if (n >= SPLIT_MIN) this.walkHalves(units, n);
+    else this.walk(units, 0, n, 0);
+    this.resolve(units, n);
+    const found = this.hits.subarray(0, this.hitCount);
+    // A huge text's buffers are not kept for the small ones after it.
+    if (this.hits.length > KEPT_HIT_BUFFER) this.hits = new Int32Array(INITIAL_HIT_BUFFER);
+    if (this.ends.length > KEPT_HIT_BUFFER) this.ends = new Int32Array(INITIAL_HIT_BUFFER);
+    return found;
+  }
+
+  /** Runs the automaton over [from, to) from `row`, noting each end; returns the row reached. */
+  private walk(units: Uint16Array, from: number, to: number, row: number): number {
+    const { classOf, rows } = this;
+    for (let i = from; i < to; i++) {
+      const next = rows[row + (classOf[units[i] as number] as number)] as number;
       if (next >= 0) {
         row = next;
       } else {
         row = -next - 1;
-        oldest = this.collect(text, row / width, i + 1, oldest);
+        this.noteEnd(i + 1, row);
       }
-      if (oldest !== n) oldest = this.settleBefore(row / width, oldest, i, n);
     }
-    this.settleRest(oldest, n);
-    const found = this.hits.subarray(0, this.hitCount);
-    // A huge text's buffer is not kept for the small ones after it.
-    if (this.hits.length > KEPT_HIT_BUFFER) this.hits = new Int32Array(INITIAL_HIT_BUFFER);
-    return found;
+    return row;
   }
 
-  /** Settles the pending starts before the text the state stands for (they can begin no longer trigger). */
-  private settleBefore(state: number, oldest: number, at: number, none: number): number {
-    const limit = at - (this.depth[state] as number);
-    return limit >= oldest ? this.settleUpTo(oldest, limit, at, none) : oldest;
+  /**
+   * `walk` over both halves of the text at once. A step is a table load that depends on the one before, so a single
+   * walk waits on memory at every character; two independent walks interleaved keep two loads in flight. The state at
+   * the second half's start depends only on the longest trigger's length of text before it (a state stands for at
+   * most that much), so that much is read first, with its ends ignored (they are the first half's). The second
+   * half's ends are noted apart and appended after the first's, keeping them in text order.
+   */
+  private walkHalves(units: Uint16Array, n: number): void {
+    const { classOf, rows } = this;
+    const m = n >> 1;
+    let b = Math.max(0, m - this.longest);
+    let rb = 0;
+    for (; b < m; b++) {
+      const next = rows[rb + (classOf[units[b] as number] as number)] as number;
+      rb = next >= 0 ? next : -next - 1;
+    }
+    let ra = 0;
+    let a = 0;
+    // Both walks note their ends in local arrays (a call and two field updates per end cost a tenth of the walk).
+    let first: Int32Array = this.ends;
+    let firstCount = this.endCount;
+    let second: Int32Array = this.secondEnds;
+    let secondCount = 0;
+    while (a < m) {
+      const na = rows[ra + (classOf[units[a] as number] as number)] as number;
+      const nb = rows[rb + (classOf[units[b] as number] as number)] as number;
+      a++;
+      b++;
+      if ((na | nb) >= 0) {
+        ra = na;
+        rb = nb;
+        continue;
+      }
+      if (na >= 0) {
+        ra = na;
+      } else {
+        ra = -na - 1;
+        if (firstCount + 2 > first.length) first = grown(first, firstCount + 2);
+        first[firstCount++] = a;
+        first[firstCount++] = ra;
+      }
+      if (nb >= 0) {
+        rb = nb;
+      } else {
+        rb = -nb - 1;
+        if (secondCount + 2 > second.length) second = grown(second, secondCount + 2);
+        second[secondCount++] = b;
+        second[secondCount++] = rb;
+      }
+    }
+    if (firstCount + secondCount > first.length) first = grown(first, firstCount + secondCount);
+    first.set(second.subarray(0, secondCount), firstCount);
+    this.ends = first;
+    this.endCount = firstCount + secondCount;
+    this.secondEnds = second.length > KEPT_HIT_BUFFER ? new Int32Array(INITIAL_HIT_BUFFER) : second;
+    this.walk(units, b, n, rb);
   }
 
-  private settleRest(oldest: number, n: number): void {
-    for (let start = oldest; start < n; start++) this.settle(start);
+  private noteEnd(end: number, row: number): void {
+    if (this.endCount + 2 > this.ends.length) this.ends = grown(this.ends, this.endCount + 2);
+    this.ends[this.endCount++] = end;
+    this.ends[this.endCount++] = row;
   }
 
-  /** Records the valid triggers ending at `end` as pending hits at their starts; returns the oldest pending start. */
-  private collect(text: string, state: number, end: number, oldest: number): number {
+  /** The hits of the noted ends, settled in order of start. */
+  private resolve(units: Uint16Array, n: number): void {
+    const { ends, endCount, width, wordEndOnly, longest } = this;
+    for (let k = 0; k < endCount; k += 2) {
+      const end = ends[k] as number;
+      const state = (ends[k + 1] as number) / width;
+      // Most ends on prose are short whole-word triggers inside a longer word ("nc" in "once"): passed over here.
+      if (end < n && IS_WORD[units[end] as number] === 1 && wordEndOnly[state] === 1) continue;
+      // No trigger ending here or later can start before end - longest.
+      if (this.oldest < end - longest) this.settleBefore(end - longest);
+      this.collect(units, n, state, end);
+    }
+    this.settleBefore(n);
+  }
+
+  /** Records the valid triggers ending at `end` as pending hits at their starts. */
+  private collect(units: Uint16Array, n: number, state: number, end: number): void {
     const { accepts, outputLink, length, mode, wholeWord, ringMask } = this;
-    const endsWord = end === text.length || IS_WORD[text.charCodeAt(end)] === 0;
+    const endsWord = end === n || IS_WORD[units[end] as number] === 0;
     for (
       let s = accepts[state] !== 0 ? state : (outputLink[state] as number);
       s !== 0;
@@ -210,7 +324,7 @@ export class TriggerAutomaton {
       const start = end - len;
       const slot = start & ringMask;
       if (mode[id] === WORD_START) {
-        if (start > 0 && IS_WORD[text.charCodeAt(start - 1)] === 1) continue;
+        if (start > 0 && IS_WORD[units[start - 1] as number] === 1) continue;
         if (len <= (this.ringWordLength[slot] as number)) continue;
         this.ringWord[slot] = id + 1;
         this.ringWordLength[slot] = len;
@@ -219,19 +333,25 @@ export class TriggerAutomaton {
         this.ringAny[slot] = id + 1;
         this.ringAnyLength[slot] = len;
       }
-      if (start < oldest) oldest = start;
+      if (start < this.oldest) this.oldest = start;
+      if (start > this.newest) this.newest = start;
     }
-    return oldest;
   }
 
-  /** Settles the pending starts in [oldest, limit]; returns the next pending start up to `at` (`none` if none). */
-  private settleUpTo(oldest: number, limit: number, at: number, none: number): number {
-    for (let start = oldest; start <= limit; start++) this.settle(start);
-    for (let start = limit + 1; start <= at; start++) {
-      const slot = start & this.ringMask;
-      if (this.ringWord[slot] !== 0 || this.ringAny[slot] !== 0) return start;
+  /** Settles the pending starts before `limit`; the next pending one, if any, becomes the oldest. */
+  private settleBefore(limit: number): void {
+    const { newest, ringMask, ringWord, ringAny } = this;
+    const stop = Math.min(limit, newest + 1);
+    for (let start = this.oldest; start < stop; start++) this.settle(start);
+    this.oldest = NONE;
+    for (let start = stop; start <= newest; start++) {
+      const slot = start & ringMask;
+      if (ringWord[slot] !== 0 || ringAny[slot] !== 0) {
+        this.oldest = start;
+        return;
+      }
     }
-    return none;
+    this.newest = -1;
   }
 
   /** Emits the hit pending at `start`, if any (a word-start trigger before an anywhere one), and clears its slot. */
@@ -240,11 +360,7 @@ export class TriggerAutomaton {
     const word = this.ringWord[slot] as number;
     const any = this.ringAny[slot] as number;
     if (word === 0 && any === 0) return;
-    if (this.hitCount + 2 > this.hits.length) {
-      const grown = new Int32Array(this.hits.length * 2);
-      grown.set(this.hits);
-      this.hits = grown;
-    }
+    if (this.hitCount + 2 > this.hits.length) this.hits = grown(this.hits, this.hitCount + 2);
     this.hits[this.hitCount++] = start;
     this.hits[this.hitCount++] = (word !== 0 ? word : any) - 1;
     this.ringWord[slot] = 0;
