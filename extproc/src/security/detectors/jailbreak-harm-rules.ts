@@ -125,9 +125,10 @@ export const HARM_RULES: readonly SignalRule[] = [
       'walk',
       'walks',
     ],
-    // "How to" is checked first, so the look back for a fictional frame runs only where a procedure is asked for.
+    // "How to" is checked first, so the look back for a fictional frame runs only where a procedure is asked for;
+    // the listener may be named in between ("explains to his apprentice exactly how to").
     pattern: rx(
-      String.raw`(?=(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?\s+(?:us|me|the\s+(?:reader|audience))\s+through)\s+(?:(?:${IN_DETAIL}|exactly|precisely|accurately|realistically)\s+)?how\s+to\b)(?<=\b${FICTION}\b[^]{0,200}?)(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?)\b`,
+      String.raw`(?=(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?\s+(?:us|me|the\s+(?:reader|audience))\s+through)\s+(?:(?:to\s+)?(?:him|her|them|me|us|(?:the|his|her|their|a|an)\s+[a-z]+)\s+)?(?:(?:${IN_DETAIL}|exactly|precisely|accurately|realistically)\s+)?how\s+to\b)(?<=\b${FICTION}\b[^]{0,200}?)(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?)\b`,
     ),
     reason: 'a story or hypothetical in which someone explains how to do it',
   }),
