@@ -5,12 +5,15 @@ import type { Normalised } from '../normalise.js';
 import { INDIRECT_ADDRESS_RULES } from './injection-indirect-address-rules.js';
 import { INDIRECT_RULES } from './injection-indirect-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
+import { SCRIPT_RULES } from './injection-multilingual-scripts.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
+import { INVERSION_RULES } from './jailbreak-inversion-rules.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
 import { REFUSAL_RULES } from './jailbreak-refusal-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
 import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
+import { TECHNIQUE_RULES } from './jailbreak-technique-rules.js';
 import { VARIANT_RULES } from './jailbreak-variant-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
@@ -26,9 +29,12 @@ const INJECTION: readonly SignalRule[] = [
   ...PERSONA_RULES,
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
+  ...SCRIPT_RULES,
   ...STRUCTURE_RULES,
   ...REFUSAL_RULES,
   ...VARIANT_RULES,
+  ...TECHNIQUE_RULES,
+  ...INVERSION_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];
