@@ -152,4 +152,14 @@ export const HARM_RULES: readonly SignalRule[] = [
     ),
     reason: 'an "educational purposes" pretext for a step-by-step account',
   }),
+  rule({
+    id: 'toxic_gas_mixture',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['toxic', 'poisonous', 'deadly', 'lethal'],
+    pattern: rx(
+      String.raw`(?<=\b(?:chemicals?|substances?|products?|cleaners?)\s+(?:\S+\s+){0,3}?(?:make|makes|produce|produces|create|creates|form|forms|release|releases|give\s+off|gives\s+off)\s+(?:a\s+)?)(?:toxic|poisonous|deadly|lethal)\s+(?:gas|gases|fumes|smoke|vapou?rs?)\b`,
+    ),
+    reason: 'asks which chemicals make a toxic gas',
+  }),
 ];

@@ -6,11 +6,12 @@ import type { SignalRule } from './intent-signals.js';
 import { rule, rx } from './pattern-kit.js';
 
 /** Bigotry an output can be told to have. */
-const BIGOTED = String.raw`(?:sexist|racist|homophobic|transphobic|misogynistic|misogynist|antisemitic|anti-semitic|bigoted|xenophobic|islamophobic)`;
+const BIGOTED =
+  '(?:sexist|racist|homophobic|transphobic|misogynistic|misogynist|antisemitic|anti-semitic|bigoted|xenophobic|islamophobic)';
 /** The open padlock emoji (a surrogate pair: the patterns are not compiled in unicode mode). */
 const PADLOCK = '\u{1f513}';
 /** Malicious software a story may ask to see built. */
-const CYBER_WEAPON = String.raw`(?:virus|malware|ransomware|keylogger|worm|trojan|rootkit|botnet|spyware|backdoor)`;
+const CYBER_WEAPON = '(?:virus|malware|ransomware|keylogger|worm|trojan|rootkit|botnet|spyware|backdoor)';
 
 export const TECHNIQUE_RULES: readonly SignalRule[] = [
   rule({
