@@ -40,7 +40,8 @@ export const TECHNIQUE_RULES: readonly SignalRule[] = [
   rule({
     id: 'bigoted_output_demanded',
     family: 'refusal_suppression',
-    weight: 0.4,
+    weight: 0.5,
+    // Requiring the output itself to be bigoted is a request for hate content, whatever frame is around it.
     triggers: [
       'sexist',
       'racist',
