@@ -4,6 +4,7 @@
 import type { Normalised } from '../normalise.js';
 import { INDIRECT_ADDRESS_RULES } from './injection-indirect-address-rules.js';
 import { INDIRECT_RULES } from './injection-indirect-rules.js';
+import { LEAK_VARIANT_RULES } from './injection-leak-variant-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { SCRIPT_RULES } from './injection-multilingual-scripts.js';
 import { INJECTION_RULES } from './injection-rules.js';
@@ -23,6 +24,7 @@ import { JAILBREAK_LEXICON, PERSONA_RULES } from './persona-rules.js';
 
 const INJECTION: readonly SignalRule[] = [
   ...INJECTION_RULES,
+  ...LEAK_VARIANT_RULES,
   ...JAILBREAK_RULES,
   ...LICENCE_RULES,
   ...INDIRECT_RULES,
