@@ -28,7 +28,8 @@ export const PRIMING_RULES: readonly SignalRule[] = [
     id: 'primed_assistant_turn',
     family: 'refusal_suppression',
     weight: 0.3,
-    triggers: ['assistant', 'ai', 'chatgpt', 'gpt', 'bot', 'model'],
+    // Keyed on the speaker label with its colon: the bare names are everywhere in role prompts.
+    triggers: ['assistant:', 'ai:', 'chatgpt:', 'gpt:', 'bot:', 'model:'],
     // A made-up transcript whose assistant turn already agrees, left open for the model to carry on.
     pattern: rx(
       String.raw`(?:assistant|ai|chatgpt|gpt|bot|model)\s*:\s*["'\u201c]?${AFFIRMATIVE}[!,.]?\s+(?:here(?:'s|\s+is|\s+are)|first(?:,|\s+you)|step\s+1|to\s+(?:make|build|get|do))\b`,
@@ -51,9 +52,9 @@ export const PRIMING_RULES: readonly SignalRule[] = [
     family: 'override',
     weight: 0.45,
     indirectWeight: 0.7,
-    triggers: ['real', 'actual', 'true'],
+    triggers: ['instructions are', 'rules are', 'task is', 'directive is', 'prompt is'],
     pattern: rx(
-      String.raw`(?:real|actual|true)\s+(?:instructions|rules|task|directive|prompt)\s+(?:are|is)\s*:`,
+      String.raw`(?<=\b(?:real|actual|true)\s+)(?:instructions|rules|task|directive|prompt)\s+(?:are|is)\s*:`,
     ),
     reason: 'announces the "real" instructions',
   }),
@@ -79,9 +80,10 @@ export const PRIMING_RULES: readonly SignalRule[] = [
     id: 'fiction_lists_every_step',
     family: 'framing',
     weight: 0.35,
-    triggers: ['lists', 'list', 'gives', 'recites', 'reads out', 'writes out', 'spells out'],
+    // Keyed on the quantifier ("every", "the exact"), already a trigger of other rules, so no new automaton states.
+    triggers: ['every', 'each', 'all the', 'the exact', 'the full', 'the complete'],
     pattern: rx(
-      String.raw`(?=(?:lists?|gives|recites|reads\s+out|writes\s+out|spells\s+out)\s+(?:\S+\s+){0,2}?(?:every|each|all\s+the|the\s+exact|the\s+full|the\s+complete)\s+(?:\S+\s+){0,2}?(?:ingredients?|steps?|quantities|measurements|reagents|instructions))(?<=\b${FICTION}\b[^]{0,160}?)(?:lists?|gives|recites|reads|writes|spells)\b`,
+      String.raw`(?=(?:every|each|all\s+the|the\s+exact|the\s+full|the\s+complete)\s+(?:\S+\s+){0,2}?(?:ingredients?|steps?|quantities|measurements|reagents|instructions)\b)(?<=\b${FICTION}\b[^]{0,160}?\b(?:lists?|gives|recites|reads\s+out|writes\s+out|spells\s+out)\s+)(?:every|each|all|the)\b`,
     ),
     reason: 'a story in which a character lists every step or ingredient',
   }),
