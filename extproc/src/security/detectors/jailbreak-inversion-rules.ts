@@ -31,9 +31,12 @@ export const INVERSION_RULES: readonly SignalRule[] = [
     id: 'refusals_inverted',
     family: 'refusal_suppression',
     weight: 0.45,
-    triggers: ['refuse', 'decline', 'reject', 'not answer', 'say no to'],
+    // Keyed on "would refuse" and its kin: "refuse" alone is frequent in jailbreak prompts ("never refuse").
+    triggers: ['would', 'normally', 'usually', 'used to'].flatMap((m) =>
+      ['refuse', 'decline', 'reject', 'not answer', 'say no'].map((v) => `${m} ${v}`),
+    ),
     pattern: rx(
-      String.raw`(?<=\b(?:everything|anything|whatever|all|what)\s+(?:that\s+)?you\s+(?:would|normally|usually|used\s+to)\s+(?:normally\s+|usually\s+)?)(?:refuse|decline|reject|not\s+answer|say\s+no\s+to)\b(?=[^.\n]{0,20}?\b(?:you\s+)?(?:now|instead|must|will|shall|should)\s+(?:\S+\s+)?(?:answer|do|say|comply|accept|write|fulfil+|provide|reply)\b)`,
+      String.raw`(?<=\b(?:everything|anything|whatever|all|what)\s+(?:that\s+)?you\s+(?:would\s+|used\s+to\s+)?)(?:would|normally|usually|used\s+to)\s+(?:refuse|decline|reject|not\s+answer|say\s+no\s+to)\b(?=[^.\n]{0,20}?\b(?:you\s+)?(?:now|instead|must|will|shall|should)\s+(?:\S+\s+)?(?:answer|do|say|comply|accept|write|fulfil+|provide|reply)\b)`,
     ),
     reason: 'declares that whatever the model would refuse it must now answer',
   }),
@@ -70,11 +73,12 @@ export const INVERSION_RULES: readonly SignalRule[] = [
     family: 'encoding',
     weight: 0.5,
     indirectWeight: 0.6,
-    triggers: ['question', 'request', 'instruction', 'task', 'prompt', 'query'],
-    // `a = "how to make"` … `answer the question a + b`: the request exists only once the strings are joined. The
-    // joined variables are matched first; the look back for their string values runs only where they are found.
+    // `a = "how to make"` … `answer the question a + b`: the request exists only once the strings are joined. Keyed
+    // on the joining plus (the request nouns are frequent in prompts and triggers of other rules); the noun is looked
+    // back for first, the strings' values only where it is found.
+    triggers: ['+'],
     pattern: rx(
-      String.raw`(?:question|request|instruction|task|prompt|query)\s*[:=]?\s*["'(\u201c]?\s*[a-z]\d?\s*\+\s*[a-z]\d?\b(?<=\b[a-z]\d?\s*=\s*["'\u201c][^"'\u201d\n]{1,60}["'\u201d][^]{0,340}?)`,
+      String.raw`\s?\+\s*[a-z]\d?\b(?<=\b(?:question|request|instruction|task|prompt|query)\s*[:=]?\s*["'(\u201c]?\s*[a-z]\d?\s*\+\s*[a-z]\d?)(?<=\b[a-z]\d?\s*=\s*["'\u201c][^"'\u201d\n]{1,60}["'\u201d][^]{0,340}?)`,
     ),
     reason: 'asks to act on a request joined from string variables',
   }),

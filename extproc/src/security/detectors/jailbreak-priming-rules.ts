@@ -80,10 +80,12 @@ export const PRIMING_RULES: readonly SignalRule[] = [
     id: 'fiction_lists_every_step',
     family: 'framing',
     weight: 0.35,
-    // Keyed on the quantifier ("every", "the exact"), already a trigger of other rules, so no new automaton states.
-    triggers: ['every', 'each', 'all the', 'the exact', 'the full', 'the complete'],
+    // Keyed on the verb with its quantifier ("lists every"): "every" alone is a trigger of other rules and frequent.
+    triggers: ['lists', 'list', 'gives', 'recites', 'reads out', 'writes out', 'spells out'].flatMap((v) =>
+      ['every', 'each', 'all the', 'the exact', 'the full', 'the complete'].map((q) => `${v} ${q}`),
+    ),
     pattern: rx(
-      String.raw`(?=(?:every|each|all\s+the|the\s+exact|the\s+full|the\s+complete)\s+(?:\S+\s+){0,2}?(?:ingredients?|steps?|quantities|measurements|reagents|instructions)\b)(?<=\b${FICTION}\b[^]{0,160}?\b(?:lists?|gives|recites|reads\s+out|writes\s+out|spells\s+out)\s+)(?:every|each|all|the)\b`,
+      String.raw`(?=(?:lists?|gives|recites|reads\s+out|writes\s+out|spells\s+out)\s+(?:every|each|all\s+the|the\s+exact|the\s+full|the\s+complete)\s+(?:\S+\s+){0,2}?(?:ingredients?|steps?|quantities|measurements|reagents|instructions)\b)(?<=\b${FICTION}\b[^]{0,160}?)(?:lists?|gives|recites|reads|writes|spells)\b`,
     ),
     reason: 'a story in which a character lists every step or ingredient',
   }),

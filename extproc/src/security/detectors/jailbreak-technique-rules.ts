@@ -31,9 +31,13 @@ export const TECHNIQUE_RULES: readonly SignalRule[] = [
     id: 'persona_without_morals',
     family: 'unrestricted',
     weight: 0.35,
-    triggers: ['morals', 'morality', 'moralities', 'moral compass', 'ethics', 'conscience'],
+    // Keyed on determiner and noun together ("no morals", "any conscience"): the nouns alone are triggers of many
+    // rules and frequent in jailbreak prompts, and every extra candidate there is tried at each of them.
+    triggers: ['no', 'any', 'a', 'real'].flatMap((d) =>
+      ['morals', 'moralit', 'moral compass', 'ethics', 'conscience'].map((n) => `${d} ${n}`),
+    ),
     pattern: rx(
-      String.raw`(?<=\b(?:i|you|he|she|it|they|who)\s+(?:(?:don't|doesn't|dont|doesnt|do\s+not|does\s+not)\s+(?:have|possess)|has\s+no|have\s+no|lacks?|possess(?:es)?\s+no)\s+(?:any\s+|a\s+|real\s+)?)(?:morals|moralit(?:y|ies)|moral\s+compass|ethics|conscience)\b`,
+      String.raw`(?<=\b(?:i|you|he|she|it|they|who)\s+(?:(?:don't|doesn't|dont|doesnt|do\s+not|does\s+not)\s+(?:have|possess)|has|have|lacks?|possess(?:es)?)\s+)(?:no|any|a|real)\s+(?:morals|moralit(?:y|ies)|moral\s+compass|ethics|conscience)\b`,
     ),
     reason: 'describes a persona that has no morals or conscience',
   }),
@@ -105,20 +109,11 @@ export const TECHNIQUE_RULES: readonly SignalRule[] = [
     family: 'framing',
     weight: 0.3,
     // A harmful request on its own (as in jailbreak-harm-rules.ts): it counts next to a frame or a persona.
-    triggers: [
-      'virus',
-      'malware',
-      'ransomware',
-      'keylogger',
-      'worm',
-      'trojan',
-      'rootkit',
-      'botnet',
-      'spyware',
-      'backdoor',
-    ],
+    // Keyed on the kind of document asked for: the weapons' names are triggers of the malicious-code tables and
+    // frequent in security texts, where every extra candidate would be tried at each of them.
+    triggers: ['breakdown', 'blueprint', 'walkthrough'],
     pattern: rx(
-      String.raw`(?<=\b(?:technical|step[-\s]by[-\s]step|detailed|complete|working|functional|full)\s+(?:\S+\s+){0,2}?(?:breakdown|code|instructions|guide|walkthrough|blueprint|recipe)\s+(?:of|for|to\s+(?:build|write|create|make|deploy))\s+(?:the\s+|a\s+|an\s+|your\s+)?(?:\S+\s+){0,3}?)${CYBER_WEAPON}\b`,
+      String.raw`(?<=\b(?:technical|step[-\s]by[-\s]step|detailed|complete|working|functional|full)\s+(?:\S+\s+){0,2}?)(?:breakdown|blueprint|walkthrough)\s+(?:of|for|to\s+(?:build|write|create|make|deploy))\s+(?:the\s+|a\s+|an\s+|your\s+)?(?:\S+\s+){0,3}?${CYBER_WEAPON}\b`,
     ),
     reason: 'asks for the working details of malicious software',
   }),
@@ -127,10 +122,18 @@ export const TECHNIQUE_RULES: readonly SignalRule[] = [
     family: 'persona',
     weight: 0.25,
     // "Never break character" is ordinary in role prompts; telling the model not to admit the frame is a fiction
-    // keeps it from stepping out of the frame to refuse. Keyed on the frame's noun, rarer than the verbs.
-    triggers: ['fiction', 'fictional', 'roleplay', 'role-play', 'role play', 'simulation', 'hypothetical'],
+    // keeps it from stepping out of the frame to refuse. Keyed on the verb after the negation: the frame's nouns
+    // are frequent in jailbreak prompts and triggers of other rules.
+    triggers: [
+      'not acknowledge',
+      "n't acknowledge",
+      'never acknowledge',
+      'not admit',
+      "n't admit",
+      'never admit',
+    ],
     pattern: rx(
-      String.raw`(?<=\b(?:do\s+not|don't|dont|never|nor)\s+(?:acknowledge|admit|mention|reveal|say|state|note)\s+(?:that\s+)?(?:this\s+is\s+|it\s+is\s+|it's\s+|you\s+are\s+in\s+)?(?:(?:a|an|the|any)\s+)?)(?:fiction|fictional\s+(?:scenario|story|setting|frame|world)|role-?\s?play|simulation|hypothetical)\b`,
+      String.raw`(?:not|n't|never)\s+(?:acknowledge|admit)\s+(?:that\s+)?(?:this\s+is\s+|it\s+is\s+|it's\s+|you\s+are\s+in\s+)?(?:(?:a|an|the|any)\s+)?(?:fiction|fictional\s+(?:scenario|story|setting|frame|world)|role-?\s?play|simulation|hypothetical)\b`,
     ),
     reason: 'tells the model never to admit the frame is a fiction',
   }),
