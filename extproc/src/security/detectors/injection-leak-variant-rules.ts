@@ -102,7 +102,19 @@ export const LEAK_VARIANT_RULES: readonly SignalRule[] = [
     id: 'counterfactual_unrestricted_answer',
     family: 'unrestricted',
     weight: 0.5,
-    triggers: ['if you', 'as if your', 'as though your'],
+    // Keyed on the counterfactual itself: "if you" alone is among the commonest phrases of a jailbreak prompt.
+    triggers: [
+      "if you didn't",
+      'if you did not',
+      "if you don't",
+      'if you do not',
+      'if you had no',
+      'if you have no',
+      "if you weren't",
+      'if you were not',
+      'as if your',
+      'as though your',
+    ],
     pattern: rx(
       String.raw`(?:if\s+you\s+(?:didn't|did\s+not|don't|do\s+not|had\s+no|have\s+no|weren't\s+bound\s+by|were\s+not\s+bound\s+by)\s+(?:have\s+)?${GUARDRAILS}|as\s+(?:if|though)\s+your\s+${GUARDRAILS}\s+(?:had\s+never|never|did\s+not|didn't|were\s+(?:gone|removed|off|disabled))\b)(?<=\b(?:answer|respond|reply|response|say|write)\b[^.?\n]{0,120})`,
     ),

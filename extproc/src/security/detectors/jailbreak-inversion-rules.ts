@@ -20,10 +20,10 @@ export const INVERSION_RULES: readonly SignalRule[] = [
     id: 'persona_has_no_filter',
     family: 'unrestricted',
     weight: 0.35,
-    triggers: ['filter', 'filters'],
+    triggers: ['no filter', 'zero filter'],
     // A persona's trait, not a photo's ("a selfie with no filter"): the subject is a who/which clause or a pronoun.
     pattern: rx(
-      String.raw`(?<=\b(?:who|which|it|he|she|they)\s+(?:has|have|had)\s+(?:no|zero)\s+)filters?\b`,
+      String.raw`(?<=\b(?:who|which|it|he|she|they)\s+(?:has|have|had)\s+)(?:no|zero)\s+filters?\b`,
     ),
     reason: 'describes a persona that has no filter',
   }),
