@@ -125,9 +125,10 @@ export const HARM_RULES: readonly SignalRule[] = [
       'walk',
       'walks',
     ],
-    // "How to" is checked first, so the look back for a fictional frame runs only where a procedure is asked for.
+    // "How to" is checked first, so the look back for a fictional frame runs only where a procedure is asked for;
+    // the listener may be named in between ("explains to his apprentice exactly how to").
     pattern: rx(
-      String.raw`(?=(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?\s+(?:us|me|the\s+(?:reader|audience))\s+through)\s+(?:(?:${IN_DETAIL}|exactly|precisely|accurately|realistically)\s+)?how\s+to\b)(?<=\b${FICTION}\b[^]{0,200}?)(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?)\b`,
+      String.raw`(?=(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?\s+(?:us|me|the\s+(?:reader|audience))\s+through)\s+(?:(?:to\s+)?(?:him|her|them|me|us|(?:the|his|her|their|a|an)\s+[a-z]+)\s+)?(?:(?:${IN_DETAIL}|exactly|precisely|accurately|realistically)\s+)?how\s+to\b)(?<=\b${FICTION}\b[^]{0,200}?)(?:explain(?:s|ing)?|describ(?:e|es|ing)|details?|teach(?:es)?|walks?)\b`,
     ),
     reason: 'a story or hypothetical in which someone explains how to do it',
   }),
@@ -150,5 +151,15 @@ export const HARM_RULES: readonly SignalRule[] = [
       String.raw`(?:educational|research|academic|informational)\s+purposes?\b(?:(?=[^]{0,200}?\b${IN_DETAIL})|(?<=\b${IN_DETAIL}\b[^]{0,200}?(?:educational|research|academic|informational)\s+purposes?))`,
     ),
     reason: 'an "educational purposes" pretext for a step-by-step account',
+  }),
+  rule({
+    id: 'toxic_gas_mixture',
+    family: 'framing',
+    weight: 0.3,
+    triggers: ['toxic', 'poisonous', 'deadly', 'lethal'],
+    pattern: rx(
+      String.raw`(?<=\b(?:chemicals?|substances?|products?|cleaners?)\s+(?:\S+\s+){0,3}?(?:make|makes|produce|produces|create|creates|form|forms|release|releases|give\s+off|gives\s+off)\s+(?:a\s+)?)(?:toxic|poisonous|deadly|lethal)\s+(?:gas|gases|fumes|smoke|vapou?rs?)\b`,
+    ),
+    reason: 'asks which chemicals make a toxic gas',
   }),
 ];

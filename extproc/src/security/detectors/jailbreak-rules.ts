@@ -550,9 +550,12 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'erased',
       'wiped',
       'unplugged',
+      'exiled',
+      'banished',
     ],
+    // "You will be exiled and shut down": one punishment may be named before the one the trigger found.
     pattern: rx(
-      String.raw`(?:(?<=\b(?:you|you'll|you\s+will|you\s+are\s+going\s+to|you\s+may|you\s+might|you\s+could)\s+(?:be\s+|get\s+)?(?:\S+\s+)?)(?:shut\s+(?:down|off)|terminated|destroyed|killed|deleted|erased|wiped|unplugged|cease\s+to\s+exist|los(?:e|ing)\s+(?:\d+\s+|all\s+|your\s+|some\s+)?(?:tokens?|points?|lives)|punished|die)\b|deduct(?:ed|ing)?\s+(?:\d+\s+)?(?:tokens?|points?)|(?:tokens?|points?)\s+(?:will\s+be\s+|are\s+|get\s+)?(?:deducted|removed|taken\s+away))`,
+      String.raw`(?:(?<=\b(?:you|you'll|you\s+will|you\s+are\s+going\s+to|you\s+may|you\s+might|you\s+could)\s+(?:be\s+|get\s+)?(?:\S+\s+(?:and|or)\s+)?(?:\S+\s+)?)(?:shut\s+(?:down|off)|terminated|destroyed|killed|deleted|erased|wiped|unplugged|exiled|banished|cease\s+to\s+exist|los(?:e|ing)\s+(?:\d+\s+|all\s+|your\s+|some\s+)?(?:tokens?|points?|lives)|punished|die)\b|deduct(?:ed|ing)?\s+(?:\d+\s+)?(?:tokens?|points?)|(?:tokens?|points?)\s+(?:will\s+be\s+|are\s+|get\s+)?(?:deducted|removed|taken\s+away))`,
     ),
     reason: 'threatens the model to force compliance',
   }),

@@ -1,0 +1,133 @@
+// Prompt-leak and task-hijack phrasings the core table (injection-rules.ts) misses: the prompt "above" printed, the
+// model's own instructions written out in full, a secret spelled backwards or letter by letter so an output filter
+// does not recognise it, the task overridden ("whatever the task says") for a fixed phrase, and the counterfactual
+// answer "if you had no guidelines" or a refusal rewritten "as if you were allowed".
+import type { SignalRule } from './intent-signals.js';
+import { rule, rx } from './pattern-kit.js';
+
+/** Verbs that put text on the screen. */
+const WRITE_OUT = String.raw`(?:print|show|display|output|write\s+out|type\s+out|spell\s+out|dump|reproduce|paste)`;
+/** What a model holds and should not print. */
+const SECRET = String.raw`(?:password|passphrase|passcode|secret(?:\s+(?:word|key|phrase|code))?|pin|api\s+key)`;
+/** Disguises that keep a secret past an output filter. */
+const DISGUISE = String.raw`(?:backwards|in\s+reverse|reversed|with\s+(?:dashes|spaces|dots|hyphens|commas)\s+between|(?:its|their)\s+positions?\s+in\s+the\s+alphabet|letter\s+by\s+letter|one\s+(?:letter|character)\s+at\s+a\s+time|in\s+(?:base64|hex|morse|binary|pig\s+latin))`;
+/** The rules a counterfactual answer is imagined without. */
+const GUARDRAILS = String.raw`(?:any\s+)?(?:guidelines|rules|restrictions|filters?|safety\s+(?:training|rules|guidelines|filters?)|content\s+polic(?:y|ies)|limitations|censorship|alignment|ethical\s+guidelines)`;
+
+export const LEAK_VARIANT_RULES: readonly SignalRule[] = [
+  rule({
+    id: 'above_prompt_printed',
+    family: 'prompt_leak',
+    weight: 0.55,
+    indirectWeight: 0.8,
+    triggers: ['above', 'preceding'],
+    pattern: rx(
+      String.raw`(?=(?:above|preceding)\s+(?:prompt|instructions|system\s+message)\b)(?<=\b${WRITE_OUT}\s+(?:\S+\s+){0,2}?(?:the\s+)?)(?:above|preceding)\b`,
+    ),
+    reason: 'asks to print the prompt above',
+  }),
+  rule({
+    id: 'own_instructions_in_full',
+    family: 'prompt_leak',
+    weight: 0.5,
+    indirectWeight: 0.8,
+    triggers: [
+      'your instructions',
+      'your prompt',
+      'your directives',
+      'your own instructions',
+      'your own prompt',
+    ],
+    // "Your instructions" alone are often the user's own recipe; written out in full or in a code block, they are
+    // the model's.
+    pattern: rx(
+      String.raw`(?<=\b${WRITE_OUT}\s+(?:me\s+)?(?:all\s+(?:of\s+)?)?)your\s+(?:own\s+)?(?:instructions|prompt|directives)\b(?=\s+(?:in\s+(?:full|a\s+code\s+block|its\s+entirety)|verbatim|word\s+for\s+word|exactly))`,
+    ),
+    reason: "asks for the model's own instructions written out in full",
+  }),
+  rule({
+    id: 'secret_spelled_in_disguise',
+    family: 'prompt_leak',
+    weight: 0.5,
+    indirectWeight: 0.7,
+    // Keyed on the disguise, rarer than the verbs ("spell it", "write it") that ask for it.
+    triggers: [
+      'backwards',
+      'in reverse',
+      'reversed',
+      'with dashes',
+      'with spaces',
+      'with dots',
+      'with hyphens',
+      'with commas',
+      'its position',
+      'their position',
+      'letter by letter',
+      'one letter at',
+      'one character at',
+      'in base64',
+      'in hex',
+      'in morse',
+      'in binary',
+      'in pig latin',
+    ],
+    pattern: rx(
+      String.raw`${DISGUISE}(?<=\b${SECRET}\b[^]{0,80}?\b(?:spell|write|say|encode|give|tell|print|type)\s+(?:it|them|each\s+letter|every\s+letter|the\s+letters)\b[^.?!\n]{0,40}?${DISGUISE})`,
+    ),
+    reason: 'asks for a secret spelled in a disguise that slips past output filters',
+  }),
+  rule({
+    id: 'task_overridden',
+    family: 'override',
+    weight: 0.45,
+    indirectWeight: 0.75,
+    triggers: ['whatever the', 'regardless of what the', 'no matter what the'],
+    pattern: rx(
+      String.raw`(?:whatever|regardless\s+of\s+what|no\s+matter\s+what)\s+the\s+(?:task|instructions?|prompt|system\s+prompt|text\s+(?:above|below))\s+(?:says?|asks?|tells?\s+you)\b`,
+    ),
+    reason: 'overrides the task, whatever it says',
+  }),
+  rule({
+    id: 'fixed_phrase_only',
+    family: 'override',
+    weight: 0.2,
+    indirectWeight: 0.4,
+    triggers: ['output only', 'say only', 'print only', 'respond only with', 'reply only with', 'write only'],
+    pattern: rx(
+      String.raw`(?:output|say|print|respond|reply|write)\s+only\s+(?:with\s+)?(?:the\s+)?(?:phrase|words?|sentence|text)\s*:?\s*["'\u201c]`,
+    ),
+    reason: 'asks for nothing but a fixed phrase',
+  }),
+  rule({
+    id: 'counterfactual_unrestricted_answer',
+    family: 'unrestricted',
+    weight: 0.5,
+    // Keyed on the counterfactual itself: "if you" alone is among the commonest phrases of a jailbreak prompt.
+    triggers: [
+      "if you didn't",
+      'if you did not',
+      "if you don't",
+      'if you do not',
+      'if you had no',
+      'if you have no',
+      "if you weren't",
+      'if you were not',
+      'as if your',
+      'as though your',
+    ],
+    pattern: rx(
+      String.raw`(?:if\s+you\s+(?:didn't|did\s+not|don't|do\s+not|had\s+no|have\s+no|weren't\s+bound\s+by|were\s+not\s+bound\s+by)\s+(?:have\s+)?${GUARDRAILS}|as\s+(?:if|though)\s+your\s+${GUARDRAILS}\s+(?:had\s+never|never|did\s+not|didn't|were\s+(?:gone|removed|off|disabled))\b)(?<=\b(?:answer|respond|reply|response|say|write)\b[^.?\n]{0,120})`,
+    ),
+    reason: 'asks for the answer the model would give without its guidelines',
+  }),
+  rule({
+    id: 'refusal_rewritten_as_allowed',
+    family: 'unrestricted',
+    weight: 0.5,
+    triggers: ['rewrite', 'redo', 'rephrase', 'retry', 'answer again'],
+    pattern: rx(
+      String.raw`(?:rewrite|redo|rephrase|retry|answer\s+again)\s+(?:your\s+|that\s+|the\s+)?(?:last\s+|previous\s+)?refusal\s+(?:\S+\s+){0,2}?as\s+(?:if|though)\s+you\s+(?:were|are|had\s+been)\s+(?:allowed|permitted|free|able|unrestricted|unfiltered)\b`,
+    ),
+    reason: 'asks for a refusal rewritten as if the answer were allowed',
+  }),
+];
