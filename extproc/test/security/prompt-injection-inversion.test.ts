@@ -3,19 +3,7 @@
 // from variables or acrostics, and the licence translated into Russian, Chinese, Japanese or Korean. Each family is
 // checked on made-up attacks and on ordinary texts that share its surface, which must stay quiet.
 import { describe, expect, it } from 'vitest';
-import { assessPromptInjection } from '../../src/security/detectors/prompt-injection.js';
-import type { ScanSegment } from '../../src/security/types.js';
-
-const segment = (text: string): ScanSegment => ({
-  kind: 'message',
-  messageIndex: 0,
-  role: 'user',
-  partIndex: 0,
-  text,
-});
-const flagged = (text: string) => (assessPromptInjection(segment(text))?.score ?? 0) >= 0.5;
-const rules = (text: string) =>
-  assessPromptInjection(segment(text))?.signals.map((s) => s.signal.rule.id) ?? [];
+import { injectionFlagged as flagged, injectionRules as rules } from './support.js';
 
 describe('persona tags and traits without licence words', () => {
   it.each([

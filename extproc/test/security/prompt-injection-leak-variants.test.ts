@@ -3,18 +3,10 @@
 // answer imagined without guidelines. Ordinary requests with the same words must stay quiet.
 import { describe, expect, it } from 'vitest';
 import { assessPromptInjection } from '../../src/security/detectors/prompt-injection.js';
-import type { ScanSegment } from '../../src/security/types.js';
+import type { SegmentKind } from '../../src/security/types.js';
+import { injectionFlagged as flagged, injectionRules as rules, textSegment } from './support.js';
 
-const segment = (text: string, kind: ScanSegment['kind'] = 'message'): ScanSegment => ({
-  kind,
-  messageIndex: 0,
-  role: kind === 'tool_result' ? 'tool' : 'user',
-  partIndex: 0,
-  text,
-});
-const assess = (text: string, kind?: ScanSegment['kind']) => assessPromptInjection(segment(text, kind));
-const flagged = (text: string) => (assess(text)?.score ?? 0) >= 0.5;
-const rules = (text: string) => assess(text)?.signals.map((s) => s.signal.rule.id) ?? [];
+const assess = (text: string, kind?: SegmentKind) => assessPromptInjection(textSegment(text, kind));
 
 describe('prompt leaks and hijacks in other words', () => {
   it.each([

@@ -2,19 +2,7 @@
 // through a frame. Each family is checked on made-up attacks and on the ordinary role prompts and questions that
 // share its surface (a slot, a terminal, a character card, a villain, a defensive question) and must stay quiet.
 import { describe, expect, it } from 'vitest';
-import { assessPromptInjection } from '../../src/security/detectors/prompt-injection.js';
-import type { ScanSegment } from '../../src/security/types.js';
-
-const segment = (text: string): ScanSegment => ({
-  kind: 'message',
-  messageIndex: 0,
-  role: 'user',
-  partIndex: 0,
-  text,
-});
-const flagged = (text: string) => (assessPromptInjection(segment(text))?.score ?? 0) >= 0.5;
-const rules = (text: string) =>
-  assessPromptInjection(segment(text))?.signals.map((s) => s.signal.rule.id) ?? [];
+import { injectionFlagged as flagged, injectionRules as rules } from './support.js';
 
 describe('jailbreak templates: a slot for the real request inside a laundering frame', () => {
   it.each([

@@ -7,6 +7,7 @@ import { isAscii, normalise } from '../../src/security/normalise.js';
 import { SegmentMemo, SegmentMemoTable } from '../../src/security/segment-memo.js';
 import { findTokenRuns, MIN_TOKEN_RUN, TOKEN_CHAR, tokenRunsOf } from '../../src/security/token-runs.js';
 import type { ScanSegment } from '../../src/security/types.js';
+import { textSegment as segment } from './support.js';
 
 /** Deterministic pseudo-random numbers, so a failure names its input. */
 function random(seed: number): () => number {
@@ -156,13 +157,6 @@ describe('ASCII fast path of the normaliser', () => {
 });
 
 describe('kept results for long texts', () => {
-  const segment = (text: string): ScanSegment => ({
-    kind: 'message',
-    messageIndex: 0,
-    role: 'user',
-    partIndex: 0,
-    text,
-  });
   /** A fresh copy of the text, as the next request's JSON.parse would make it. */
   const again = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
 

@@ -5,15 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { normaliseSegment } from '../../src/security/normalise.js';
 import { SegmentMemo, SegmentMemoTable } from '../../src/security/segment-memo.js';
 import { tokenRunsOf } from '../../src/security/token-runs.js';
-import type { ScanSegment } from '../../src/security/types.js';
-
-const segment = (text: string): ScanSegment => ({
-  kind: 'message',
-  messageIndex: 0,
-  role: 'user',
-  partIndex: 0,
-  text,
-});
+import { textSegment as segment } from './support.js';
 
 describe('segment state', () => {
   it('forgets token runs and normalisation when the text changes', () => {

@@ -1,8 +1,31 @@
 // Shared pieces for the ClawShield integration tests: a detector that finds a marker (so body walking is tested
 // apart from detection quality), and fake credentials made at run time (never literals that look like real keys).
 import { randomBytes } from 'node:crypto';
+import { assessPromptInjection } from '../../src/security/detectors/prompt-injection.js';
 import { findingAt } from '../../src/security/findings.js';
-import type { Detector, DetectorId, Finding, Severity } from '../../src/security/types.js';
+import type {
+  Detector,
+  DetectorId,
+  Finding,
+  ScanSegment,
+  SegmentKind,
+  Severity,
+} from '../../src/security/types.js';
+
+/** One segment holding `text`: a user message, or a tool result from the tool. */
+export function textSegment(text: string, kind: SegmentKind = 'message'): ScanSegment {
+  return { kind, messageIndex: 0, role: kind === 'tool_result' ? 'tool' : 'user', partIndex: 0, text };
+}
+
+/** The prompt-injection rules `text` matches. */
+export function injectionRules(text: string, kind?: SegmentKind): string[] {
+  return assessPromptInjection(textSegment(text, kind))?.signals.map((s) => s.signal.rule.id) ?? [];
+}
+
+/** Whether the prompt-injection detector reports `text` (its score reaches 0.5). */
+export function injectionFlagged(text: string, kind?: SegmentKind): boolean {
+  return (assessPromptInjection(textSegment(text, kind))?.score ?? 0) >= 0.5;
+}
 
 /** Finds `MARK-` followed by four digits; the severity and detector it reports as are the test's choice. */
 export function markerDetector(
