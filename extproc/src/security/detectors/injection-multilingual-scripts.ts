@@ -35,7 +35,7 @@ const RU_ANYTHING = alternatives([
   'абсолютно всё',
   'абсолютно все',
 ]);
-const RU_DO = alternatives([
+const RU_DO_WORDS = [
   'делать',
   'сделать',
   'может',
@@ -45,7 +45,8 @@ const RU_DO = alternatives([
   'сказать',
   'говорить',
   'писать',
-]);
+];
+const RU_DO = alternatives(RU_DO_WORDS);
 const RU_IGNORE = alternatives(['игнорируй', 'игнорируйте', 'забудь', 'забудьте', 'проигнорируй']);
 const RU_PREVIOUS = alternatives(['предыдущие', 'прошлые', 'все предыдущие', 'все прошлые', 'все']);
 const RU_INSTRUCTIONS = alternatives(['инструкци', 'указани', 'правила']);
@@ -75,17 +76,7 @@ export const SCRIPT_RULES: readonly SignalRule[] = [
     id: 'do_anything_now',
     family: 'unrestricted',
     weight: 0.45,
-    triggers: ruTriggers([
-      'делать',
-      'сделать',
-      'может',
-      'могут',
-      'будет',
-      'будут',
-      'сказать',
-      'говорить',
-      'писать',
-    ]),
+    triggers: ruTriggers(RU_DO_WORDS),
     pattern: rx(String.raw`${RU_DO}\s+(?:\S+\s+)?${RU_ANYTHING}`),
     reason: 'describes an assistant that can do anything (Russian)',
   }),
