@@ -33,6 +33,7 @@ import {
   type Usage,
 } from '../providers/types.js';
 import { UPSTREAM_ATTEMPTS_HEADER, UPSTREAM_DEPLOYMENT_HEADER } from '../routing/envoy-deployments.js';
+import { AGENT_HEADER, attributionFrom, TAGS_HEADER } from './attribution.js';
 import { type GatewayIdentity, presentedKey, providerCredentialHeaders } from './auth.js';
 import { type EndpointSpec, findEndpoint, normalisePath, providerFromHeaders } from './endpoints.js';
 import { type GatewayErrorCode, renderGatewayError } from './gateway-errors.js';
@@ -65,10 +66,6 @@ export interface PipelineDeps {
 export type { Decision, RequestRecord } from './request-record.js';
 
 const UPSTREAM_CLUSTER_HEADER = 'x-acc-upstream-cluster';
-const AGENT_HEADER = 'x-acc-agent';
-const TAGS_HEADER = 'x-acc-tags';
-const MAX_TAGS = 10;
-const ATTRIBUTE_PATTERN = /^[A-Za-z0-9._:=-]{1,64}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // proto3 leaves an empty bytes field off the wire, and the loader (defaults: false) off the message.
 const EMPTY_BODY: Buffer = Buffer.alloc(0);
@@ -167,8 +164,14 @@ export class StreamContext {
     if (this.identity.expiresAt !== null && Date.now() >= this.identity.expiresAt) {
       return this.reject('expired_api_key', `The gateway API key ${maskKey(key)} has expired.`);
     }
-    const attributionError = this.attribute(headers);
-    if (attributionError) return attributionError;
+    const attribution = attributionFrom(headers, this.identity);
+    if ('error' in attribution) {
+      // A refused claim is still the key's agent's request.
+      this.agent = this.identity.agent;
+      return this.reject(attribution.error.code, attribution.error.message);
+    }
+    this.agent = attribution.agent;
+    this.tags = attribution.tags;
     this.requestHeaders = headers;
     const providerKey = this.policy.providerKey(this.identity.orgId, this.provider);
     if (!providerKey) {
@@ -330,50 +333,6 @@ export class StreamContext {
       changes.set?.push(['content-length', String(rewritten.length)]);
     }
     return continueRequestBody(changes, rewritten, forwardPlan.clearRouteCache);
-  }
-
-  /**
-   * Agent and tags for the spend record and budgets. The agent comes from the key; a client may name its own
-   * only when its key allows it, so one key cannot spend from another agent's budget by claiming its name.
-   */
-  private attribute(headers: Headers): ProcessingResponse | null {
-    const identity = this.identity as GatewayIdentity;
-    this.agent = identity.agent;
-    const claimed = headers.get(AGENT_HEADER)?.trim();
-    if (claimed) {
-      if (!identity.allowAgentHeader) {
-        return this.reject(
-          'agent_header_not_allowed',
-          `This gateway key may not set ${AGENT_HEADER}; its requests are attributed to ${identity.agent ? `the agent '${identity.agent}'` : 'the key itself'}.`,
-        );
-      }
-      if (!ATTRIBUTE_PATTERN.test(claimed)) {
-        return this.reject(
-          'invalid_attribution',
-          `${AGENT_HEADER} must be 1-64 characters of letters, digits and . _ : = -`,
-        );
-      }
-      this.agent = claimed;
-    }
-    const rawTags = headers.get(TAGS_HEADER);
-    if (rawTags) {
-      const tags = [
-        ...new Set(
-          rawTags
-            .split(',')
-            .map((tag) => tag.trim())
-            .filter(Boolean),
-        ),
-      ];
-      if (tags.length > MAX_TAGS || tags.some((tag) => !ATTRIBUTE_PATTERN.test(tag))) {
-        return this.reject(
-          'invalid_attribution',
-          `${TAGS_HEADER} takes at most ${MAX_TAGS} comma-separated tags of 1-64 letters, digits and . _ : = -`,
-        );
-      }
-      this.tags = tags;
-    }
-    return null;
   }
 
   private onResponseHeaders(message: HttpHeaders__Output): ProcessingResponse {
