@@ -50,8 +50,8 @@ export interface StreamInspector {
  * `inspectStream`.
  */
 export interface ResponseInspector {
-  /** `parsed` is `body` parsed once by the caller (undefined when it is not JSON); it may be modified. */
-  inspectJson(body: Buffer, parsed: unknown): JsonResponseVerdict;
+  /** `answer` is the body as parsed by the caller (undefined when it is not JSON); it may be modified. */
+  inspectJson(answer: unknown): JsonResponseVerdict;
   inspectStream(): StreamInspector;
   /** The answer reached the client without inspection (e.g. larger than can be buffered). */
   unscanned(reason: string): void;

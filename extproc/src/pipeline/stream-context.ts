@@ -441,10 +441,10 @@ export class StreamContext {
 
   /** The whole JSON body is here (Envoy buffered it): usage is read from the upstream's bytes, then it is judged. */
   private inspectJson(): ProcessingResponse {
-    const { body, parsed } = this.readJsonAnswer();
-    // Read before the scan, which may mask text in `parsed`; finish() then reuses it rather than parse again.
-    this.jsonSummary = this.summarise(parsed);
-    const verdict = (this.jsonInspector as ResponseInspector).inspectJson(body, parsed);
+    const answer = this.parseJsonAnswer();
+    // Read before the scan, which may mask text in `answer`; finish() then reuses it rather than parse again.
+    this.jsonSummary = this.summarise(answer);
+    const verdict = (this.jsonInspector as ResponseInspector).inspectJson(answer);
     if (verdict.kind === 'reject') {
       const { rejection } = verdict;
       // The upstream billed for this answer (usage comes from its bytes); the client gets the refusal.
@@ -626,17 +626,17 @@ export class StreamContext {
   }
 
   private summariseJson(): JsonResponseSummary {
-    return this.jsonSummary ?? this.summarise(this.readJsonAnswer().parsed);
+    return this.jsonSummary ?? this.summarise(this.parseJsonAnswer());
   }
 
-  /** The buffered JSON answer and its parse (undefined when it is not JSON). */
-  private readJsonAnswer(): { body: Buffer; parsed: unknown } {
+  /** The buffered JSON answer, parsed (undefined when it is not JSON). */
+  private parseJsonAnswer(): unknown {
     const chunks = this.jsonChunks ?? [];
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     try {
-      return { body, parsed: JSON.parse(body.toString('utf8')) };
+      return JSON.parse(body.toString('utf8'));
     } catch {
-      return { body, parsed: undefined };
+      return undefined;
     }
   }
 

@@ -74,12 +74,12 @@ const EMPTY: Buffer = Buffer.alloc(0);
 export class SecurityResponseInspector implements ResponseInspector {
   constructor(private readonly options: ResponseInspectorOptions) {}
 
-  inspectJson(body: Buffer, parsed: unknown): JsonResponseVerdict {
+  inspectJson(answer: unknown): JsonResponseVerdict {
     const { options } = this;
     const started = performance.now();
     let result: ReturnType<typeof scanJsonResponse>;
     try {
-      result = scanJsonResponse(options.scan, body, parsed);
+      result = scanJsonResponse(options.scan, answer);
     } catch (error) {
       return this.jsonScanFailed(error);
     } finally {

@@ -78,12 +78,7 @@ export interface JsonScanResult {
  * Scans a complete JSON answer. A finding to redact that cannot be masked (not redactable, or masking would break
  * the arguments' JSON) turns the result into a block.
  */
-export function scanJsonResponse(
-  settings: ResponseScanSettings,
-  raw: Buffer,
-  parsed: unknown = parseOrUndefined(raw),
-): JsonScanResult {
-  const body = parsed;
+export function scanJsonResponse(settings: ResponseScanSettings, body: unknown): JsonScanResult {
   if (!isRecord(body)) return { decided: [], action: null, body: null };
   const slots = responseSlots(settings.provider, body);
   const texts = slots.map((slot) => slot.read());
@@ -119,14 +114,6 @@ export function scanJsonResponse(
     return { decided, action, body: null };
   }
   return { decided, action, body: Buffer.from(JSON.stringify(body), 'utf8') };
-}
-
-function parseOrUndefined(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Where a delta's text belongs: one running text per choice / tool call / content block. */

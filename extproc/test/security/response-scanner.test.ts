@@ -208,7 +208,7 @@ describe('complete JSON answers', () => {
     };
     const result = scanJsonResponse(
       { provider: 'openai', detectors: [secretsDetector], actions: actions('redact') },
-      Buffer.from(JSON.stringify(body)),
+      JSON.parse(JSON.stringify(body)),
     );
     expect(result.action).toBe('redact');
     const masked = JSON.parse((result.body as Buffer).toString('utf8'));
@@ -227,7 +227,7 @@ describe('complete JSON answers', () => {
     };
     const result = scanJsonResponse(
       { provider: 'anthropic', detectors: [secretsDetector], actions: actions('redact') },
-      Buffer.from(JSON.stringify(body)),
+      JSON.parse(JSON.stringify(body)),
     );
     expect(result.action).toBe('redact');
     const masked = JSON.parse((result.body as Buffer).toString('utf8'));
@@ -238,7 +238,7 @@ describe('complete JSON answers', () => {
     const key = fakeOpenAiKey();
     const { inspect, annotations } = inspector(anthropicAdapter, 'block', false);
     const answer = { type: 'message', content: [{ type: 'text', text: `key ${key}` }] };
-    const verdict = inspect.inspectJson(Buffer.from(JSON.stringify(answer)), answer);
+    const verdict = inspect.inspectJson(answer);
     expect(verdict.kind).toBe('reject');
     if (verdict.kind !== 'reject') return;
     expect(verdict.rejection.status).toBe(403);
