@@ -80,6 +80,13 @@ export interface ExtProcOptions {
    * uploads that may pause. Needs fail-closed; false = request body BUFFERED by Envoy, as with fail-open.
    */
   pipelinedBodies?: boolean;
+  /**
+   * With pipelined bodies (default: on): Envoy's buffer filter holds a request to the two endpoints extproc reads
+   * until its body is complete, so ext_proc gets the headers and then one body message that ends the stream. HTTP/1.1
+   * otherwise ends every body with an empty end-of-stream chunk: one more ext_proc message per request. Off = the
+   * body's chunks reach extproc as they arrive (what pipelined-bodies.ts handles on every other route).
+   */
+  wholeRequestBodies?: boolean;
   /** ext_proc streams per HTTP/2 connection to extproc before Envoy opens a new one (default 1,000; see below). */
   streamsPerConnection?: number;
 }
@@ -505,7 +512,10 @@ function routes(
   anthropic: ParsedUpstream,
   clusterHeaderRouting: boolean,
   maxFallbackRetries: number | null,
+  wholeBodiesUpTo: number | null,
 ) {
+  const endpointFilters =
+    wholeBodiesUpTo === null ? {} : { typed_per_filter_config: wholeRequestBodyRoute(wholeBodiesUpTo) };
   const r: unknown[] = [];
   if (clusterHeaderRouting) {
     // Known clusters by name first so their path prefix is applied, then any other cluster by name.
@@ -537,9 +547,17 @@ function routes(
       name: 'openai_chat_completions',
       match: { path: '/v1/chat/completions' },
       route: routeAction(CLUSTER_OPENAI, openai, '/v1/chat/completions'),
+      ...endpointFilters,
     },
     {
       name: 'anthropic_messages',
+      match: { path: '/v1/messages' },
+      route: routeAction(CLUSTER_ANTHROPIC, anthropic, '/v1/messages'),
+      ...endpointFilters,
+    },
+    {
+      // count_tokens, batches: not read by extproc, so never held by the buffer filter (a batch can be large).
+      name: 'anthropic_messages_subpaths',
       match: { path_separated_prefix: '/v1/messages' },
       route: routeAction(CLUSTER_ANTHROPIC, anthropic, '/v1/messages'),
     },
@@ -561,6 +579,37 @@ function routes(
 // ---------------------------------------------------------------------------------------------------------------
 // Filters
 
+function pipelinesBodies(ep: ExtProcOptions): boolean {
+  return ep.pipelinedBodies ?? !ep.failureModeAllow;
+}
+
+const BUFFER_FILTER = 'envoy.filters.http.buffer';
+
+/** Off unless a route turns it on (wholeRequestBodyRoute): other paths stream their bodies, however large. */
+function bufferFilter(maxRequestBytes: number) {
+  return {
+    name: BUFFER_FILTER,
+    disabled: true,
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer',
+      max_request_bytes: maxRequestBytes,
+    },
+  };
+}
+
+/** Per-route config turning the buffer filter on; a larger body gets 413 (the request_too_large local reply). */
+function wholeRequestBodyRoute(maxRequestBytes: number) {
+  return {
+    [BUFFER_FILTER]: {
+      '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig',
+      config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute',
+        buffer: { max_request_bytes: maxRequestBytes },
+      },
+    },
+  };
+}
+
 function extprocFilter(ep: ExtProcOptions) {
   if (!Number.isInteger(ep.messageTimeoutMs) || ep.messageTimeoutMs <= 0) {
     throw new Error(
@@ -573,7 +622,7 @@ function extprocFilter(ep: ExtProcOptions) {
     );
   }
   if (typeof ep.failureModeAllow !== 'boolean') throw new Error('extproc.failureModeAllow must be a boolean');
-  const pipelined = ep.pipelinedBodies ?? !ep.failureModeAllow;
+  const pipelined = pipelinesBodies(ep);
   if (pipelined && ep.failureModeAllow) {
     // A held headers reply waits for the client's upload: a client uploading slower than the message timeout
     // would make Envoy give up on extproc, and fail-open would then forward the request unchecked.
@@ -707,6 +756,8 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
     checkDeploymentClusters(deployments);
   }
 
+  const wholeBodies = extproc !== null && pipelinesBodies(extproc) && (extproc.wholeRequestBodies ?? true);
+
   const hcm: Record<string, unknown> = {
     '@type':
       'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -727,12 +778,19 @@ export function renderBootstrap(o: BootstrapOptions = {}): Record<string, unknow
         {
           name: 'llm',
           domains: ['*'],
-          routes: routes(openai, anthropic, clusterHeaderRouting, maxFallbackRetries),
+          routes: routes(
+            openai,
+            anthropic,
+            clusterHeaderRouting,
+            maxFallbackRetries,
+            wholeBodies ? maxRequestBytes : null,
+          ),
         },
       ],
     },
     // The status filter sits after ext_proc so that, on the way back, it runs before ext_proc sees the response.
     http_filters: [
+      ...(wholeBodies ? [bufferFilter(maxRequestBytes)] : []),
       ...(extproc !== null ? [extprocFilter(extproc)] : []),
       ...(deployments !== null ? [RESTORE_STATUS_HTTP_FILTER] : []),
       ROUTER_FILTER,

@@ -77,12 +77,19 @@ describe('renderBootstrap with deployment clusters', () => {
     // and only where a deployment answered.
     const filters = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
     expect(filters.map((f: Json) => f.name)).toEqual([
+      'envoy.filters.http.buffer',
       'envoy.filters.http.ext_proc',
       'acc.restore_upstream_status',
       'envoy.filters.http.router',
     ]);
-    expect(filters[1].typed_config.default_source_code).toBeUndefined();
-    for (const other of routes.filter((r) => !['by_header_chain', 'by_header_deployment'].includes(r.name))) {
+    expect(filters[2].typed_config.default_source_code).toBeUndefined();
+    const withOwnFilters = [
+      'by_header_chain',
+      'by_header_deployment',
+      'openai_chat_completions',
+      'anthropic_messages',
+    ];
+    for (const other of routes.filter((r) => !withOwnFilters.includes(r.name))) {
       expect(other.typed_per_filter_config).toBeUndefined();
     }
     for (const route of [chain, single]) {
@@ -103,7 +110,7 @@ describe('renderBootstrap with deployment clusters', () => {
       plain.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.map(
         (f: Json) => f.name,
       ),
-    ).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+    ).toEqual(['envoy.filters.http.buffer', 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
     expect(routesOf(plain).map((r) => r.name)).not.toContain('by_header_chain');
     expect(() => renderBootstrap({ deploymentClusters: { dir: join(dir, 'x') } })).toThrow(
       /needs clusterHeaderRouting/,

@@ -22,6 +22,10 @@ function hcmOf(cfg: Json): Json {
   return cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
 }
 
+function filterOf(hcm: Json, name: string): Json {
+  return hcm.http_filters.find((f: Json) => f.name === name);
+}
+
 const EXTPROC = {
   host: '127.0.0.1',
   port: 50051,
@@ -77,6 +81,7 @@ describe('renderBootstrap', () => {
     expect(routes.map((r: Json) => r.name)).toEqual([
       'openai_chat_completions',
       'anthropic_messages',
+      'anthropic_messages_subpaths',
       'anthropic_by_api_key',
       'anthropic_by_version',
       'openai_default',
@@ -128,7 +133,7 @@ describe('renderBootstrap', () => {
 
   it('pipelined bodies (the fail-closed default): both bodies STREAMED, sent without waiting for the headers reply', () => {
     const cfg: Json = renderBootstrap({ extproc: { ...EXTPROC, failureModeAllow: false } });
-    const ep = hcmOf(cfg).http_filters[0].typed_config;
+    const ep = filterOf(hcmOf(cfg), 'envoy.filters.http.ext_proc').typed_config;
     expect(ep.processing_mode).toMatchObject({
       request_body_mode: 'STREAMED',
       response_body_mode: 'STREAMED',
@@ -141,6 +146,37 @@ describe('renderBootstrap', () => {
       .http_filters[0].typed_config;
     expect(sequential.processing_mode.request_body_mode).toBe('BUFFERED');
     expect(sequential.send_body_without_waiting_for_header_response).toBeUndefined();
+  });
+
+  it("with pipelined bodies, has Envoy hold the two endpoints' request bodies whole ahead of ext_proc, and only them", () => {
+    const hcm = hcmOf(
+      renderBootstrap({ extproc: { ...EXTPROC, failureModeAllow: false }, maxRequestBytes: 2048 }),
+    );
+    expect(hcm.http_filters.map((f: Json) => f.name)).toEqual([
+      'envoy.filters.http.buffer',
+      'envoy.filters.http.ext_proc',
+      'envoy.filters.http.router',
+    ]);
+    expect(hcm.http_filters[0]).toMatchObject({ disabled: true, typed_config: { max_request_bytes: 2048 } });
+    const routes: Json[] = hcm.route_config.virtual_hosts[0].routes;
+    const buffered = routes.filter((r) => r.typed_per_filter_config?.['envoy.filters.http.buffer']);
+    expect(buffered.map((r) => r.match)).toEqual([
+      { path: '/v1/chat/completions' },
+      { path: '/v1/messages' },
+    ]);
+    for (const route of buffered) {
+      expect(route.typed_per_filter_config['envoy.filters.http.buffer'].config.buffer).toEqual({
+        max_request_bytes: 2048,
+      });
+    }
+    for (const extproc of [
+      { ...EXTPROC, failureModeAllow: false, wholeRequestBodies: false },
+      { ...EXTPROC, pipelinedBodies: false },
+    ]) {
+      const other = hcmOf(renderBootstrap({ extproc }));
+      expect(other.http_filters.map((f: Json) => f.name)).not.toContain('envoy.filters.http.buffer');
+      expect(JSON.stringify(other.route_config)).not.toContain('envoy.filters.http.buffer');
+    }
   });
 
   it('uses TLS with SNI and SAN checks for https upstreams, plain HTTP/1.1 for http', () => {

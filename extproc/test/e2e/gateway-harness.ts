@@ -18,6 +18,8 @@ export interface GatewayOptions {
   extprocEnv?: Record<string, string>;
   /** Envoy pipelines bodies (default: yes when fail-closed; ACC_TEST_PIPELINED_BODIES=0 turns it off everywhere). */
   pipelinedBodies?: boolean;
+  /** Envoy's buffer filter holds endpoint request bodies until complete (default: yes, with pipelined bodies). */
+  wholeRequestBodies?: boolean;
   /** extproc's logger; silent by default. */
   logger?: Logger;
 }
@@ -71,6 +73,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         maxMessageTimeoutMs: 10_000,
         pipelinedBodies:
           options.pipelinedBodies ?? (process.env.ACC_TEST_PIPELINED_BODIES === '0' ? false : undefined),
+        wholeRequestBodies: options.wholeRequestBodies,
       },
       upstreams: { openai: upstream.url, anthropic: upstream.url },
       maxRequestBytes,
