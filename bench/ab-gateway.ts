@@ -6,7 +6,8 @@
 //   npx tsx bench/ab-gateway.ts --a '{}' --b '{"extproc":{"wholeRequestBodies":false}}' --rounds 6
 //   npx tsx bench/ab-gateway.ts --b '{"entry":"extproc/dist-new/main.js"}'
 //
-// A variant is JSON: `extproc` (ExtProcOptions fields merged over the bench's), `entry` (extproc's main script).
+// A variant is JSON: `extproc` (ExtProcOptions fields merged over the bench's), `entry` (extproc's main script),
+// `nodeArgs` (extra node flags for extproc, e.g. ["--max-semi-space-size=8"]), `env` (extra environment for extproc).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ExtProcOptions, renderBootstrap } from '../envoy/src/bootstrap.js';
@@ -20,6 +21,8 @@ import {
   type ExtprocProcess,
   forkLoadGenerator,
   killAllNow,
+  memory,
+  resetPeakRss,
   startExtprocProcess,
   startFakeUpstreamProcess,
   stopAll,
@@ -33,6 +36,8 @@ const ROOT = join(import.meta.dirname, '..');
 interface Variant {
   extproc?: Partial<ExtProcOptions>;
   entry?: string;
+  nodeArgs?: string[];
+  env?: Record<string, string>;
 }
 
 interface Gateway {
@@ -49,6 +54,8 @@ interface Round {
   extprocMs: number;
   totalMs: number;
   messages: number;
+  /** extproc's peak RSS during the round (kernel VmHWM, reset at the round's start), MB. */
+  peakRssMb: number;
 }
 
 const log = (m: string) => process.stderr.write(`[ab] ${m}\n`);
@@ -60,7 +67,7 @@ async function startGateway(
   upstream: string,
 ): Promise<Gateway> {
   const entry = join(ROOT, variant.entry ?? 'extproc/dist/main.js');
-  const extproc = await startExtprocProcess(ROOT, entry, []);
+  const extproc = await startExtprocProcess(ROOT, entry, variant.nodeArgs ?? [], variant.env);
   const envoy = await startEnvoy({
     binPath: bin,
     concurrency: 1,
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
     for (const gw of order) {
       log(`${scenario} · ${concurrency} clients · ${gw.label} · round ${round}/${rounds}`);
       const pids = [gw.envoy.pid, gw.extproc.child.pid as number, ...shared];
+      resetPeakRss(gw.extproc.child.pid as number);
       const cpu = () => pids.map(cpuSeconds);
       let before = cpu();
       let after = before;
@@ -153,6 +161,7 @@ async function main(): Promise<void> {
         extprocMs: ms(1),
         totalMs: ms(0) + ms(1) + ms(2) + ms(3),
         messages: Object.values(phases).reduce((s, p) => s + p.messages, 0),
+        peakRssMb: memory(gw.extproc.child.pid as number).hwm / 1048576,
       });
     }
   }
@@ -161,13 +170,20 @@ async function main(): Promise<void> {
   const summary = (label: 'A' | 'B') => {
     const r = results[label];
     const m = (f: (x: Round) => number) => median(r.map(f));
-    return `${label}: ${fmt(
-      m((x) => x.rps),
-      0,
-    )} req/s (rounds ${r.map((x) => x.rps.toFixed(0)).join(' / ')}), CPU ms per request envoy ${fmt(m((x) => x.envoyMs))} · extproc ${fmt(m((x) => x.extprocMs))} · all ${fmt(m((x) => x.totalMs))}, ${fmt(
-      m((x) => x.messages),
-      2,
-    )} ext_proc messages`;
+    const rounds = r.map((x) => x.rps.toFixed(0)).join(' / ');
+    const cpu = `envoy ${fmt(m((x) => x.envoyMs))} · extproc ${fmt(m((x) => x.extprocMs))} · all ${fmt(m((x) => x.totalMs))}`;
+    const peak = Math.max(...r.map((x) => x.peakRssMb));
+    return [
+      `${label}: ${fmt(
+        m((x) => x.rps),
+        0,
+      )} req/s (rounds ${rounds})`,
+      `     CPU ms per request ${cpu}; ${fmt(
+        m((x) => x.messages),
+        2,
+      )} ext_proc messages`,
+      `     extproc peak RSS per round ${r.map((x) => x.peakRssMb.toFixed(0)).join(' / ')} MB (max ${peak.toFixed(0)})`,
+    ].join('\n');
   };
   const pairRatios = results.A.map((a, i) => (results.B[i] as Round).rps / a.rps);
   const cpuRatios = results.A.map((a, i) => (results.B[i] as Round).totalMs / a.totalMs);

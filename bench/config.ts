@@ -26,10 +26,11 @@ export interface Params {
 export const HELP = `usage: tsx bench/run.ts [--json]
   --json                      also print a machine-readable summary (one JSON line) at the end
   BENCH_CONCURRENCY=50        clients in the closed-loop runs
-  BENCH_SECONDS=10            measured seconds per closed-loop run (after BENCH_WARMUP_SECONDS=2 of warm-up)
-  BENCH_ROUNDS=2              each setup is measured this many times, order alternating; medians are reported
-  BENCH_PROBE_RPS=200         paced latency probe rate; BENCH_PROBE_SECONDS=5 per probe run (0 = skip probes)
-  BENCH_ENVOY_CONCURRENCY=1   Envoy worker threads (both Envoys)
+  BENCH_SECONDS=5             measured seconds per closed-loop run (after BENCH_WARMUP_SECONDS=2 of warm-up)
+  BENCH_ROUNDS=4              each setup is measured this many times, order alternating; medians are reported,
+                              the throughput ratio is the median of the rounds' full/alone ratios
+  BENCH_PROBE_RPS=200         paced latency probe rate; BENCH_PROBE_SECONDS=3 per probe run (0 = skip probes)
+  BENCH_ENVOY_CONCURRENCY=2   Envoy worker threads (all Envoys; 2 = ACC_ENVOY_CONCURRENCY's default, what npm start runs)
   BENCH_SCENARIOS=a,b         subset of ${SCENARIO_NAMES.join(', ')}
   BENCH_PIPELINED_BODIES=0    ext_proc with Envoy buffering request bodies (the default pipelines bodies)
   BENCH_ENVOY_RUNTIME='{"k":v}'  experiment: extra Envoy runtime keys for both Envoys (printed in the report)
@@ -69,12 +70,12 @@ export function loadParams(): Params {
   }
   return {
     concurrency: envInt('BENCH_CONCURRENCY', 50, 1, 1000),
-    seconds: envInt('BENCH_SECONDS', 10, 1, 600),
+    seconds: envInt('BENCH_SECONDS', 5, 1, 600),
     warmupSeconds: envInt('BENCH_WARMUP_SECONDS', 2, 0, 60),
-    rounds: envInt('BENCH_ROUNDS', 2, 1, 10),
+    rounds: envInt('BENCH_ROUNDS', 4, 1, 10),
     probeRps: envInt('BENCH_PROBE_RPS', 200, 1, 5000),
-    probeSeconds: envInt('BENCH_PROBE_SECONDS', 5, 0, 600),
-    envoyConcurrency: envInt('BENCH_ENVOY_CONCURRENCY', 1, 1, 64),
+    probeSeconds: envInt('BENCH_PROBE_SECONDS', 3, 0, 600),
+    envoyConcurrency: envInt('BENCH_ENVOY_CONCURRENCY', 2, 1, 64),
     scenarios,
     messageTimeoutMs: MESSAGE_TIMEOUT_MS,
     pieces: PIECES,

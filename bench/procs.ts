@@ -136,6 +136,7 @@ export async function startExtprocProcess(
   root: string,
   entry: string,
   nodeArgs: string[],
+  extraEnv: Record<string, string> = {},
 ): Promise<ExtprocProcess> {
   const grpcPort = await freePort();
   const metricsPort = await freePort();
@@ -157,6 +158,7 @@ export async function startExtprocProcess(
       ACC_SECURITY_POLICY: JSON.stringify({
         actions: { runaway_agent: { low: 'flag', medium: 'flag', high: 'flag', critical: 'flag' } },
       }),
+      ...extraEnv,
     },
   });
   // extproc drains its streams on SIGTERM (and only a clean exit writes a --cpu-prof profile): give it time.

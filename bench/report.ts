@@ -125,8 +125,21 @@ function modeSummary(runs: RunRecord[], scenario: ScenarioName, mode: Mode): Mod
     addedP99Ms: full.latency.p99 - alone.latency.p99,
     addedTtfbP50Ms: full.ttfb.p50 - alone.ttfb.p50,
     addedTtfbP99Ms: full.ttfb.p99 - alone.ttfb.p99,
-    throughputRatio: full.rps / alone.rps,
+    throughputRatio: pairedRatio(pick('alone'), pick('full')),
   };
+}
+
+/**
+ * Full over alone, round by round (each round measures both back to back), then the median: this machine's speed
+ * drifts within minutes, and a ratio of two medians taken at different moments carries that drift.
+ */
+function pairedRatio(alone: RunRecord[], full: RunRecord[]): number {
+  const byRound = new Map(alone.map((r) => [r.round, r.result.rps]));
+  const ratios = full.flatMap((r) => {
+    const base = byRound.get(r.round);
+    return base ? [r.result.rps / base] : [];
+  });
+  return median(ratios);
 }
 
 export function summarize(report: BenchReport): ScenarioSummary[] {
