@@ -20,6 +20,11 @@ import {
 } from './security/policy.js';
 
 export interface ExtprocConfig {
+  /**
+   * V8's old-generation growth factor, as (1 + percent/100); 0 = V8's own choice. Applied by main.ts only: it is a
+   * process-wide setting, not one for an extproc embedded in another process (tests).
+   */
+  heapGrowingPercent: number;
   grpcHost: string;
   grpcPort: number;
   metricsHost: string;
@@ -221,6 +226,7 @@ export function loadExtprocConfig(env: Env = process.env): ExtprocConfig {
     }
   }
   return {
+    heapGrowingPercent: parseInteger(env, 'ACC_EXTPROC_HEAP_GROWING_PERCENT', 100, 0, 1000),
     grpcHost: str(env, 'ACC_EXTPROC_HOST', '127.0.0.1'),
     grpcPort: parseInteger(env, 'ACC_EXTPROC_PORT', 50051, 1, 65535),
     metricsHost: str(env, 'ACC_METRICS_HOST', '127.0.0.1'),
