@@ -25,15 +25,17 @@ const STATE: unique symbol = Symbol('segment state');
 
 type WithState = ScanSegment & { [STATE]?: SegmentState };
 
+/** For the rare segment that cannot take a property (frozen by its caller). */
+const frozenSegments = new WeakMap<ScanSegment, SegmentState>();
+
 export function segmentState(segment: ScanSegment): SegmentState {
   const holder = segment as WithState;
-  let state = holder[STATE];
-  if (state === undefined) {
-    state = new SegmentState(segment.text);
+  let state = holder[STATE] ?? frozenSegments.get(segment);
+  if (state !== undefined && state.text === segment.text) return state;
+  state = new SegmentState(segment.text);
+  if (holder[STATE] !== undefined) holder[STATE] = state;
+  else if (Object.isExtensible(holder))
     Object.defineProperty(holder, STATE, { value: state, writable: true, enumerable: false });
-  } else if (state.text !== segment.text) {
-    state = new SegmentState(segment.text);
-    holder[STATE] = state;
-  }
+  else frozenSegments.set(segment, state);
   return state;
 }
