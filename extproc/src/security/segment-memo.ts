@@ -68,7 +68,7 @@ interface Entry {
 
 export class SegmentMemoTable {
   /** By keyOf(text), least recently used first. */
-  private readonly byKey = new Map<string | number, Kept>();
+  private byKey = new Map<string | number, Kept>();
   /** Bumped by `clear`: entries segments resolved to before are no longer this table's. */
   private generation = 0;
   private chars = 0;
@@ -82,7 +82,9 @@ export class SegmentMemoTable {
 
   /** Forgets every kept text (the next scan of each is a first scan). */
   clear(): void {
-    this.byKey.clear();
+    // A new Map, not Map#clear: V8 links a cleared table to its successor, so a table that reached the old
+    // generation keeps what it held alive through young collections until the next full one.
+    this.byKey = new Map();
     this.generation++;
     this.chars = 0;
   }
