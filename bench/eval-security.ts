@@ -273,24 +273,22 @@ function syntheticLatency(detectors: readonly Detector[]): LatencyResult[] {
     const cpu: number[] = [];
     const intrinsic: number[] = [];
     let segments = 0;
-    // A fresh request each run (nothing is cached across requests in production either), all built before timing
-    // so the harness's own allocations do not land garbage collection inside the measured scans.
-    // Each request is dropped once scanned, as a served request would be.
-    // Texts go through JSON as a served request's do: flat strings, where the builder's concatenations would be
-    // flattened by the first scan, in place, pinning the flat copy to an old string through young collections.
-    const inputs: (ScanInput | undefined)[] = Array.from({ length: plan.warmup + plan.runs }, (_, i) =>
-      JSON.parse(JSON.stringify(syntheticRequest(i + 1, plan.total))),
+    // A fresh request each run (nothing is cached across requests in production either), each kept as the JSON
+    // body it would arrive as; all built before timing so the harness's own allocations do not land garbage
+    // collection inside the measured scans. Each request is dropped once scanned, as a served request would be.
+    const bodies: (string | undefined)[] = Array.from({ length: plan.warmup + plan.runs }, (_, i) =>
+      JSON.stringify(syntheticRequest(i + 1, plan.total)),
     );
     // Megabytes of prepared requests would otherwise sit in the young generation, and every young collection the
     // scans trigger would copy them: pauses of the harness's making (7-8 ms each), not the scanner's. A served
     // process holds only the requests in flight.
     collectGarbage();
-    for (let i = 0; i < inputs.length; i++) {
-      // New segment objects, untimed: a served request's are made from its body just before the scan, so they are
-      // young, and what the scan attaches to them dies young with them.
-      const prepared = inputs[i] as ScanInput;
-      inputs[i] = undefined;
-      const input: ScanInput = { ...prepared, segments: prepared.segments.map((s) => ({ ...s })) };
+    for (let i = 0; i < bodies.length; i++) {
+      // Parsed just before the scan (untimed), as a served request's body is: flat, young texts and segments, so
+      // what the scan attaches to them dies young with them. (Requests built ahead and moved to the old generation
+      // pinned everything their scan attached, and the builder's concatenated texts were flattened in place.)
+      const input = JSON.parse(bodies[i] as string) as ScanInput;
+      bodies[i] = undefined;
       segments = input.segments.length;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
