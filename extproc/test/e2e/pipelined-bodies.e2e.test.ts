@@ -182,6 +182,39 @@ describe('whole request bodies (the default with pipelined bodies): Envoy holds 
     expect((await extprocMessages('request_body')) - before).toBe(2);
   });
 
+  it('answers a client that waits for 100 Continue before it uploads (curl does for large bodies)', async () => {
+    const body = JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Sent once the gateway said to go on.' }],
+    });
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${gateway.url}/v1/chat/completions`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${GATEWAY_KEY}`,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+            expect: '100-continue',
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('continue', () => req.end(body));
+      req.on('error', reject);
+    });
+    expect(status, text).toBe(200);
+    expect(JSON.parse(text).usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
   it('does not hold other paths: a body past the endpoint limit streams through to the provider', async () => {
     const upload = Buffer.alloc(512 * 1024, 'a');
     const response = await fetch(`${gateway.url}/v1/files`, {
