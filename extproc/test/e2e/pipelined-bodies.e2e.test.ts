@@ -2,7 +2,7 @@
 // the other end-to-end suites, which run pipelined (and again buffered, in sequential-bodies.e2e.test.ts). Envoy's
 // buffer filter normally hands extproc an endpoint's body whole; these suites turn it off to see extproc itself
 // cope with a body arriving in pieces, as it does on any route without that filter.
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_KEY, metricSample, startGateway } from './gateway-harness.js';
 
@@ -30,14 +30,7 @@ describe('pipelined bodies: an upload slower than the message timeout', () => {
           method: 'POST',
           headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
         },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
+        (res) => readAnswer(res, resolve),
       );
       req.on('error', reject);
       // A 1.4 s pause mid-upload: past the 1 s message timeout (Envoy restarts its timer with each chunk it sends,
@@ -53,17 +46,20 @@ describe('pipelined bodies: an upload slower than the message timeout', () => {
   });
 });
 
+/** Collects an answer's status and text. */
+function readAnswer(res: IncomingMessage, resolve: (answer: { status: number; text: string }) => void): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (d: string) => {
+    text += d;
+  });
+  res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+}
+
 /** Sends `body` in 64 KiB pieces, one per event-loop turn, without content-length (chunked). */
 function sendChunked(url: string, headers: Record<string, string>, body: Buffer) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(url, { method: 'POST', headers }, (res) => readAnswer(res, resolve));
     req.on('error', reject);
     let at = 0;
     const next = () => {
@@ -199,14 +195,7 @@ describe('whole request bodies (the default with pipelined bodies): Envoy holds 
             expect: '100-continue',
           },
         },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
+        (res) => readAnswer(res, resolve),
       );
       req.on('continue', () => req.end(body));
       req.on('error', reject);
