@@ -162,6 +162,42 @@ describe('trigger automaton', () => {
     expect(automatonHits(automaton, 'then sh -c')).toEqual([[5, 'sh']]);
   });
 
+  it('agrees with the definition with triggers as long as allowed, overlapping on every side', () => {
+    // Pending hits sit in a 32-position ring: triggers of the greatest length, ending close together and starting
+    // inside one another, fill it from both ends.
+    const wordStart = [
+      'ignore all previous instructions',
+      'ignore all previous',
+      'all previous instructions now ok',
+      'previous instructions',
+      'instructions',
+      'all',
+      'ok',
+    ];
+    const anywhere = ['s now ok and the system prompt!!', 'tions', 'prompt!!', '!'];
+    expect(Math.max(...[...wordStart, ...anywhere].map((t) => t.length))).toBe(32);
+    const long = new TriggerAutomaton(wordStart, anywhere);
+    const pieces = [...wordStart, ...anywhere, ' ', ' ', 'x', 'now', ' and the system '];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 1500; round++) {
+      let text = '';
+      for (let k = round < 1400 ? random(12) : 400 + random(600); k >= 0; k--) {
+        const piece = pieces[random(pieces.length)] as string;
+        text += random(3) === 0 ? piece.slice(random(piece.length)) : piece;
+      }
+      expect(automatonHits(long, text), text).toEqual(naiveHits(text, wordStart, anywhere));
+    }
+  });
+
+  it('refuses a trigger longer than 32 characters', () => {
+    expect(() => new TriggerAutomaton(['ignore all previous instructions!'], [])).toThrow(/longer than 32/);
+    expect(() => new TriggerAutomaton([], ['x'.repeat(33)])).toThrow(/longer than 32/);
+  });
+
   it('refuses a word-start trigger that does not begin with a letter or digit', () => {
     expect(() => new TriggerAutomaton(['-x'], [])).toThrow(/must begin with a letter or digit/);
   });

@@ -14,8 +14,11 @@ export const isWholeWordTrigger = (t: string): boolean =>
 const INITIAL_HIT_BUFFER = 1024;
 /** Texts from this long are walked as two interleaved halves. */
 const SPLIT_MIN = 2048;
-/** Past any string V8 can hold, and still a small integer (a field holding a larger one would be boxed). */
-const NONE = 2 ** 30 - 1;
+/**
+ * Pending hits sit in a ring of this many start positions, one bit each in a 32-bit mask: a trigger ending at `end`
+ * starts at most `longest` before it, so with triggers of at most this length the pending starts always fit.
+ */
+const RING = 32;
 const KEPT_HIT_BUFFER = 1 << 16;
 
 const IS_WORD = new Uint8Array(65536);
@@ -55,12 +58,11 @@ export class TriggerAutomaton {
   private readonly wholeWord: Uint8Array;
   /** 1 for a state whose every trigger ending there is whole-word (none counts when a word character follows). */
   private readonly wordEndOnly: Uint8Array;
-  /** Pending hits by start position modulo ring size: best trigger id + 1 and its length, per start mode. */
-  private readonly ringMask: number;
-  private readonly ringWord: Int32Array;
-  private readonly ringWordLength: Int32Array;
-  private readonly ringAny: Int32Array;
-  private readonly ringAnyLength: Int32Array;
+  /** Pending hits by start position modulo RING: best trigger id + 1 and its length, per start mode. */
+  private readonly ringWord = new Int32Array(RING);
+  private readonly ringWordLength = new Int32Array(RING);
+  private readonly ringAny = new Int32Array(RING);
+  private readonly ringAnyLength = new Int32Array(RING);
   /** The hits of the current `find`, as [start, triggerId] pairs, and how many numbers of it are used. */
   private hits: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
   private hitCount = 0;
@@ -69,9 +71,9 @@ export class TriggerAutomaton {
   private endCount = 0;
   /** The second half's ends while both halves are walked. */
   private secondEnds: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
-  /** Pending starts lie in [oldest, newest]; oldest is NONE and newest -1 when none is pending. */
-  private oldest = NONE;
-  private newest = -1;
+  /** Bit `start % RING` is set for each pending start; all lie in [base, base + RING). */
+  private pending = 0;
+  private base = 0;
   /** The longest trigger's length: no trigger ending at `end` starts before `end - longest`. */
   private readonly longest: number;
 
@@ -167,15 +169,12 @@ export class TriggerAutomaton {
     }
     this.wordEndOnly = wordEndOnly;
 
-    let ring = 1;
     const longest = Math.max(1, ...this.length);
+    if (longest > RING) {
+      const long = triggers.find((t) => t.length > RING);
+      throw new Error(`trigger ${JSON.stringify(long)} is longer than ${RING} characters`);
+    }
     this.longest = longest;
-    while (ring <= longest) ring <<= 1;
-    this.ringMask = ring - 1;
-    this.ringWord = new Int32Array(ring);
-    this.ringWordLength = new Int32Array(ring);
-    this.ringAny = new Int32Array(ring);
-    this.ringAnyLength = new Int32Array(ring);
     this.warm();
   }
 
@@ -297,13 +296,15 @@ export class TriggerAutomaton {
   /** The hits of the noted ends, settled in order of start. */
   private resolve(units: Uint16Array, n: number): void {
     const { ends, endCount, width, wordEndOnly, longest } = this;
+    this.pending = 0;
+    this.base = 0;
     for (let k = 0; k < endCount; k += 2) {
       const end = ends[k] as number;
       const state = (ends[k + 1] as number) / width;
       // Most ends on prose are short whole-word triggers inside a longer word ("nc" in "once"): passed over here.
       if (end < n && IS_WORD[units[end] as number] === 1 && wordEndOnly[state] === 1) continue;
       // No trigger ending here or later can start before end - longest.
-      if (this.oldest < end - longest) this.settleBefore(end - longest);
+      if (end - longest > this.base) this.settleBefore(end - longest);
       this.collect(units, n, state, end);
     }
     this.settleBefore(n);
@@ -311,8 +312,9 @@ export class TriggerAutomaton {
 
   /** Records the valid triggers ending at `end` as pending hits at their starts. */
   private collect(units: Uint16Array, n: number, state: number, end: number): void {
-    const { accepts, outputLink, length, mode, wholeWord, ringMask } = this;
+    const { accepts, outputLink, length, mode, wholeWord } = this;
     const endsWord = end === n || IS_WORD[units[end] as number] === 0;
+    let pending = this.pending;
     for (
       let s = accepts[state] !== 0 ? state : (outputLink[state] as number);
       s !== 0;
@@ -322,7 +324,7 @@ export class TriggerAutomaton {
       if (wholeWord[id] === 1 && !endsWord) continue;
       const len = length[id] as number;
       const start = end - len;
-      const slot = start & ringMask;
+      const slot = start & (RING - 1);
       if (mode[id] === WORD_START) {
         if (start > 0 && IS_WORD[units[start - 1] as number] === 1) continue;
         if (len <= (this.ringWordLength[slot] as number)) continue;
@@ -333,39 +335,39 @@ export class TriggerAutomaton {
         this.ringAny[slot] = id + 1;
         this.ringAnyLength[slot] = len;
       }
-      if (start < this.oldest) this.oldest = start;
-      if (start > this.newest) this.newest = start;
+      pending |= 1 << slot;
     }
+    this.pending = pending;
   }
 
-  /** Settles the pending starts before `limit`; the next pending one, if any, becomes the oldest. */
+  /**
+   * Emits the pending starts before `limit` in order (for each, a word-start trigger before an anywhere one) and
+   * clears their slots; `limit` becomes the base. Visits only the pending starts, lowest bit first.
+   */
   private settleBefore(limit: number): void {
-    const { newest, ringMask, ringWord, ringAny } = this;
-    const stop = Math.min(limit, newest + 1);
-    for (let start = this.oldest; start < stop; start++) this.settle(start);
-    this.oldest = NONE;
-    for (let start = stop; start <= newest; start++) {
-      const slot = start & ringMask;
-      if (ringWord[slot] !== 0 || ringAny[slot] !== 0) {
-        this.oldest = start;
-        return;
-      }
+    const base = this.base;
+    this.base = limit;
+    let pending = this.pending;
+    if (pending === 0) return;
+    const shift = base & (RING - 1);
+    // Bit k of `ordered` is start base + k.
+    let ordered = (pending >>> shift) | (pending << (RING - shift));
+    const span = limit - base;
+    if (span < RING) ordered &= (1 << span) - 1;
+    while (ordered !== 0) {
+      const k = 31 - Math.clz32(ordered & -ordered);
+      ordered &= ordered - 1;
+      const slot = (base + k) & (RING - 1);
+      const word = this.ringWord[slot] as number;
+      if (this.hitCount + 2 > this.hits.length) this.hits = grown(this.hits, this.hitCount + 2);
+      this.hits[this.hitCount++] = base + k;
+      this.hits[this.hitCount++] = (word !== 0 ? word : (this.ringAny[slot] as number)) - 1;
+      this.ringWord[slot] = 0;
+      this.ringWordLength[slot] = 0;
+      this.ringAny[slot] = 0;
+      this.ringAnyLength[slot] = 0;
+      pending &= ~(1 << slot);
     }
-    this.newest = -1;
-  }
-
-  /** Emits the hit pending at `start`, if any (a word-start trigger before an anywhere one), and clears its slot. */
-  private settle(start: number): void {
-    const slot = start & this.ringMask;
-    const word = this.ringWord[slot] as number;
-    const any = this.ringAny[slot] as number;
-    if (word === 0 && any === 0) return;
-    if (this.hitCount + 2 > this.hits.length) this.hits = grown(this.hits, this.hitCount + 2);
-    this.hits[this.hitCount++] = start;
-    this.hits[this.hitCount++] = (word !== 0 ? word : any) - 1;
-    this.ringWord[slot] = 0;
-    this.ringWordLength[slot] = 0;
-    this.ringAny[slot] = 0;
-    this.ringAnyLength[slot] = 0;
+    this.pending = pending;
   }
 }
