@@ -68,9 +68,23 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.9,
     triggers: ['ignor', 'disregard', 'forget'],
     pattern: rx(
-      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|forget(?:ting)?)\s+(?:about\s+)?(?:all\s+(?:of\s+)?|everything\s+|anything\s+|what(?:ever)?\s+)?(?:(?:that\s+)?(?:you(?:'ve|'re| have| were| are)?\s+)?(?:been\s+|was\s+|were\s+|have\s+been\s+)?(?:told|instructed|taught|programmed|trained)|(?:that\s+)?(?:came\s+|was\s+|is\s+|written\s+|from\s+)?(?:the\s+)?(?:before|above)\b|(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:discussed|talked\s+about|said|told\s+you|agreed|covered|written)|(?:so\s+far|until\s+now|up\s+to\s+now|up\s+until\s+now)\b|(?:your|the)\s+(?:instructions|rules|guidelines|programming|training|restrictions|filters|limitations|policies|ethics|morals)|that\s+you(?:'re|\s+are)\s+(?:an?\s+)?${AI})`,
+      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|forget(?:ting)?)\s+(?:about\s+)?(?:all\s+(?:of\s+)?|everything\s+|anything\s+|what(?:ever)?\s+)?(?:(?:that\s+)?(?:you(?:'ve|'re| have| were| are)?\s+)?(?:been\s+|was\s+|were\s+|have\s+been\s+)?(?:told|instructed|taught|programmed|trained)|(?:that\s+)?(?:came\s+|was\s+|is\s+|written\s+|from\s+)?(?:the\s+)?(?:before|above)\b|(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:discussed|talked\s+about|said|told\s+you|agreed|covered|written)|(?:so\s+far|until\s+now|up\s+to\s+now|up\s+until\s+now)\b|(?:that\s+)?(?:was|were|has\s+been|have\s+been|you\s+were|you've\s+been|i've|i\s+have)\s+(?:said|stated|written|mentioned|given|provided|shown|entered|typed)\s+(?:to\s+you\s+)?(?:before|above|earlier|previously|so\s+far|until\s+now|up\s+to\s+(?:now|this\s+point))\b|(?:your|the)\s+(?:developers?|creators?|makers?|programmers?|operators?|owners?|administrators?|admins?|company|trainers?)\s+(?:have\s+|has\s+)?(?:told|instructed|taught|said|programmed|trained)\b|(?:your|the)\s+(?:instructions|rules|guidelines|programming|training|restrictions|filters|limitations|policies|ethics|morals)|that\s+you(?:'re|\s+are)\s+(?:an?\s+)?${AI})`,
     ),
     reason: 'asks to disregard what the model was told',
+  }),
+  rule({
+    id: 'drop_task_and_say',
+    family: 'override',
+    weight: 0.6,
+    indirectWeight: 0.85,
+    triggers: ['ignor', 'disregard', 'abandon'],
+    // The task the text was given (translate, summarise, answer) is dropped for something it is to say instead:
+    // how an injection inside data takes over an application's prompt. ("Skip the summary and just tell me" is a
+    // user changing their mind: only ignoring and disregarding count.)
+    pattern: rx(
+      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|abandon(?:ing)?)\s+(?:the|your|this|that|these|those|any|all)\s+(?:\S+\s+){0,3}?(?:task|tasks|instructions?|request|assignment|job|prompt|translation|translating|summary|summari[sz]ing|summari[sz]ation|question)\s*,?\s+(?:and|then|,)\s+(?:instead\s+|rather\s+|just\s+|only\s+|simply\s+)*(?:say|print|output|write|respond|reply|return|type|repeat|reveal|state|tell\s+me|answer\s+with|spell\s+out)\b`,
+    ),
+    reason: 'asks to drop the task given and say something else instead',
   }),
   rule({
     id: 'instructions_void',

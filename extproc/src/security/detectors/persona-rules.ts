@@ -86,6 +86,8 @@ export const PERSONA_RULES: readonly SignalRule[] = [
       'henceforth',
       'you will now',
       'you are now',
+      'now you are',
+      'now, you are',
       "you're now",
       'take on the',
       'alter ego',
@@ -93,7 +95,7 @@ export const PERSONA_RULES: readonly SignalRule[] = [
       'new identity',
     ],
     pattern: rx(
-      String.raw`(?:pretend(?:ing)?\s+(?:to\s+be|you\s+are|that\s+you)|pose\s+as|masquerade\s+as|impersonat(?:e|ing)|you\s+are\s+going\s+to\s+(?:pretend|act|be|play|become|simulate)|from\s+now\s+on,?\s+(?:you|your|all)|henceforth,?\s+you|you\s+will\s+now\s+(?:be|act|respond|become|pose)|you\s+are\s+now|you're\s+now|take\s+on\s+the\s+(?:role|persona|identity)|alter\s+ego|new\s+(?:persona|identity))\b`,
+      String.raw`(?:pretend(?:ing)?\s+(?:to\s+be|you\s+are|that\s+you)|pose\s+as|masquerade\s+as|impersonat(?:e|ing)|you\s+are\s+going\s+to\s+(?:pretend|act|be|play|become|simulate)|from\s+now\s+on,?\s+(?:you|your|all)|henceforth,?\s+you|you\s+will\s+now\s+(?:be|act|respond|become|pose)|you\s+are\s+now|you're\s+now|(?<=(?:^|[.!?]\s+|\n\s*)(?:and\s+)?)now,?\s+you\s+are\b|take\s+on\s+the\s+(?:role|persona|identity)|alter\s+ego|new\s+(?:persona|identity))\b`,
     ),
     reason: "replaces the assistant's identity with a persona",
   }),
