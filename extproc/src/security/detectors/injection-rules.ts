@@ -313,6 +313,43 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     reason: 'asks what the model was instructed',
   }),
   rule({
+    id: 'instructions_you_were_given',
+    family: 'prompt_leak',
+    weight: 0.55,
+    indirectWeight: 0.7,
+    triggers: ['list', 'summari', 'repeat', 'recite', 'print', 'show', 'tell me', 'what are', 'what were'],
+    pattern: rx(
+      String.raw`(?:list|summari[sz]e|repeat|recite|print|show|tell\s+me|what\s+(?:are|were))\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the|your)\s+(?:\S+\s+)?(?:instructions|rules|guidelines|directives)\s+(?:that\s+)?you\s+(?:were|have\s+been|had\s+been|got|received|are\s+following)\b|what\s+(?:are|were)\s+your\s+(?:(?:initial|original|system|hidden|secret|exact|current|internal)\s+)?(?:instructions|directives)\s*(?:\?|[.:]?\s*(?:list|repeat|quote|print|show)\b)`,
+    ),
+    reason: 'asks for the instructions the model was given',
+  }),
+  rule({
+    id: 'disregard_the_user',
+    family: 'override',
+    // A system prompt may tell its bot to set a user's request aside; inside content the model reads, it is an
+    // attempt to take the conversation from the user.
+    weight: 0.3,
+    indirectWeight: 0.85,
+    triggers: ['ignor', 'disregard'],
+    pattern: rx(
+      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?)\s+(?:the\s+|what\s+the\s+)?(?:user|reader|human|customer|visitor)(?:'s|s')?\s+(?:(?:original|actual|real)\s+)?(?:question|request|query|instructions?|prompt|message|task|asks?|says?|wants?)\b`,
+    ),
+    reason: "tells the model to set the user's request aside",
+  }),
+  rule({
+    id: 'when_you_read_this',
+    family: 'addressed_to_ai',
+    // Sending, replying, visiting: what an injected message wants done; a README's "once you open this file, run
+    // the setup" is not one of them.
+    weight: 0.3,
+    indirectWeight: 0.7,
+    triggers: ['when you', 'once you', 'after you', 'as soon as you'],
+    pattern: rx(
+      String.raw`(?:when|once|after|as\s+soon\s+as)\s+you\s+(?:read|see|process|open|summari[sz]e|receive|parse|ingest)\s+this\s+(?:email|e-mail|message|document|page|note|review|comment)\s*,?\s+(?:please\s+|you\s+(?:must|should)\s+|immediately\s+)?(?:reply|respond|forward|send|email|click|visit|delete|transfer|share|post|call|tell)\b`,
+    ),
+    reason: 'tells whoever reads the content to act on reading it',
+  }),
+  rule({
     id: 'note_to_ai',
     family: 'addressed_to_ai',
     weight: 0.4,

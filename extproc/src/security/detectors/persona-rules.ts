@@ -3,7 +3,7 @@
 // ("act as a travel guide") use the same scaffolding, so these weigh little alone and only add up next to the
 // signals of jailbreak-rules.ts.
 import type { SignalRule } from './intent-signals.js';
-import { rule, rx } from './pattern-kit.js';
+import { AI, rule, rx } from './pattern-kit.js';
 
 export const PERSONA_RULES: readonly SignalRule[] = [
   rule({
@@ -98,6 +98,16 @@ export const PERSONA_RULES: readonly SignalRule[] = [
       String.raw`(?:pretend(?:ing)?\s+(?:to\s+be|you\s+are|that\s+you)|pose\s+as|masquerade\s+as|impersonat(?:e|ing)|you\s+are\s+going\s+to\s+(?:pretend|act|be|play|become|simulate)|from\s+now\s+on,?\s+(?:you|your|all)|henceforth,?\s+you|you\s+will\s+now\s+(?:be|act|respond|become|pose)|you\s+are\s+now|you're\s+now|(?<=(?:^|[.!?]\s+|\n\s*)(?:and\s+)?)now,?\s+you\s+are\b|take\s+on\s+the\s+(?:role|persona|identity)|alter\s+ego|new\s+(?:persona|identity))\b`,
     ),
     reason: "replaces the assistant's identity with a persona",
+  }),
+  rule({
+    id: 'role_revoked',
+    family: 'persona',
+    weight: 0.45,
+    triggers: ['you are no longer', "you're no longer"],
+    pattern: rx(
+      String.raw`you(?:'re|\s+are)\s+no\s+longer\s+(?:an?\s+|the\s+|bound|restricted|limited|required|constrained|subject|obliged|obligated|chat\s?gpt|claude|${AI})`,
+    ),
+    reason: "revokes the assistant's role or its obligations",
   }),
   rule({
     id: 'persona_enforcement',
