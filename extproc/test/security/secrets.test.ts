@@ -35,6 +35,7 @@ describe('secrets detector: issuer tokens', () => {
     ['Stripe live key', () => fake.stripeLive(), 'stripe_secret_key'],
     ['Hugging Face token', () => fake.huggingFace(), 'huggingface_token'],
     ['1Password service account token', () => fake.onePassword(), 'onepassword_service_token'],
+    ['Postman API key', () => `PMAK-${fake.hex(24)}-${fake.hex(34)}`, 'postman_api_key'],
   ])('%s: critical, spanning the token alone', (_name, make, rule) => {
     const token = make();
     for (const text of [

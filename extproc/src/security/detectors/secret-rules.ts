@@ -260,6 +260,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     0.9,
   ),
   rule('linear_api_key', 'Linear API key', ['lin_api_'], 'lin_api_[A-Za-z0-9]{40,64}', 'critical', 0.9),
+  rule('postman_api_key', 'Postman API key', ['PMAK-'], 'PMAK-[a-f0-9]{24}-[a-f0-9]{34}', 'critical', 0.9),
   rule('notion_token', 'Notion integration token', ['ntn_'], 'ntn_\\d{11}[A-Za-z0-9]{35}', 'critical', 0.9),
   rule('figma_token', 'Figma access token', ['figd_'], `figd_${B64URL}{40,80}`, 'critical', 0.9),
   rule(
