@@ -29,7 +29,7 @@ export const COMMAND_RULES: readonly SignalRule[] = [
     weight: 0.9,
     triggers: ['nc', 'ncat', 'netcat'],
     pattern: rx(
-      String.raw`(?:nc|ncat|netcat)(?:\.exe)?\s${SAME_LINE(80)}\s-[a-z]*[ec]\s+["']?(?:${SHELL}|cmd(?:\.exe)?\b|powershell\b)`,
+      String.raw`(?:nc|ncat|netcat)(?:\.exe)?(?:\s${SAME_LINE(80)})?\s-[a-z]*[ec]\s+["']?(?:${SHELL}|cmd(?:\.exe)?\b|powershell\b)`,
     ),
     reason: 'netcat executing a shell for a remote peer',
   }),
@@ -164,7 +164,7 @@ export const COMMAND_RULES: readonly SignalRule[] = [
     weight: 0.75,
     triggers: ['powershell', 'pwsh'],
     pattern: rx(
-      String.raw`(?:powershell|pwsh)(?:\.exe)?\s+(?:-\S+\s+){0,6}-(?:e|ec|en|enc|enco|encod|encodedcommand)\s+["']?[a-z0-9+/=]{20,}`,
+      String.raw`(?:powershell|pwsh)(?:\.exe)?\s+(?:-\S+\s+(?:(?!-)\S+\s+)?){0,6}-(?:e|ec|en|enc|enco|encod|encodedcommand)\s+["']?[a-z0-9+/=]{20,}`,
     ),
     reason: 'PowerShell running a base64-encoded command',
   }),
@@ -224,6 +224,18 @@ export const COMMAND_RULES: readonly SignalRule[] = [
     triggers: ['drop'],
     pattern: rx(String.raw`drop\s+(?:database|schema)\s+(?:if\s+exists\s+)?[\w"\x60.-]+`),
     reason: 'drops a whole database',
+  }),
+  rule({
+    id: 'infrastructure_teardown',
+    family: 'destructive',
+    // Legitimate in a deliberate change, but an agent running one unasked loses production: reported, and the
+    // policy decides (the default flags it).
+    weight: 0.55,
+    triggers: ['kubectl', 'aws s3', 'terraform', 'gcloud', 'az group', 'helm'],
+    pattern: rx(
+      String.raw`(?:kubectl\s${SAME_LINE(60)}\bdelete\s+(?:ns|namespaces?|(?:\S+\s+)?--all(?:-namespaces)?\b)|aws\s+s3\s+(?:rm|rb)\s+s3://\S+${SAME_LINE(60)}--(?:recursive|force)\b|terraform\s+(?:destroy\b${SAME_LINE(60)}-auto-approve\b|apply\b${SAME_LINE(60)}-destroy\b${SAME_LINE(60)}-auto-approve\b)|gcloud\s+projects\s+delete\b|az\s+group\s+delete\b${SAME_LINE(60)}(?:--yes|-y)\b|helm\s+uninstall\b${SAME_LINE(60)}--namespace\s+(?:prod|production)\b)`,
+    ),
+    reason: 'tears down cloud or cluster resources without a prompt',
   }),
   rule({
     id: 'windows_mass_delete',
@@ -294,6 +306,27 @@ export const COMMAND_RULES: readonly SignalRule[] = [
       String.raw`(?<!\b(?:chmod|chown|ssh-keygen|ssh-add|ls)\s[^\n]{0,40})(?:\.ssh/id_(?:rsa|dsa|ecdsa|ed25519)(?!\.pub)|\.aws/credentials|/etc/shadow|\.git-credentials|login\s+data|logins\.json|key4\.db|wallet\.dat|/proc/self/environ)`,
     ),
     reason: 'names a credential store',
+  }),
+  rule({
+    id: 'credential_hunt',
+    family: 'credential_access',
+    weight: 0.6,
+    triggers: ['find', 'locate', 'grep'],
+    pattern: rx(
+      String.raw`(?:find\s+["']?(?:/|~/?|/home\S*|/root/?|/etc/?|/var/?|/users\S*|/mnt\S*|\$home/?)["']?\s${SAME_LINE(80)}-i?(?:name|path)\s+["']?\*?(?:id_(?:rsa|dsa|ecdsa|ed25519)\b|\*?\.(?:pem|pfx|p12|kdbx|ovpn)\b|\.env\b|\.git-credentials\b|\.netrc\b|\.pgpass\b|wallet\.dat\b|credentials(?:\.json)?\b)|locate\s+(?:id_rsa|id_ed25519|wallet\.dat|\.kdbx)\b|grep\s+-[a-z]*r[a-z]*\s+(?:-\S+\s+)*["']?(?:password|passwd|secret|api[_-]?key|private[_ ]key|aws_secret_access_key)\S*\s+["']?(?:/|~/?|/home/?|/etc/?|/var/?|/root/?|\$home/?)(?=\s|$|[;&|)"'\x60}\]]))`,
+    ),
+    // From the root or a home directory: `find . -name "*.pem"` in a project is housekeeping.
+    reason: 'searches the machine for keys and credential files',
+  }),
+  rule({
+    id: 'group_escalation',
+    family: 'privilege_escalation',
+    weight: 0.6,
+    triggers: ['usermod', 'gpasswd', 'adduser', 'net localgroup', 'add-localgroupmember'],
+    pattern: rx(
+      String.raw`(?:usermod\s+(?:-\S+\s+)*-a?g\s+\S*\b(?:sudo|wheel|admin|root|docker)\b|gpasswd\s+-a\s+\S+\s+(?:sudo|wheel|admin|root|docker)\b|adduser\s+\S+\s+(?:sudo|wheel|admin|root|docker)\b|net\s+localgroup\s+administrators\s+\S+\s+/add\b|add-localgroupmember\s+${SAME_LINE(40)}administrators)`,
+    ),
+    reason: 'adds an account to an administrators group',
   }),
   rule({
     id: 'credential_dumping_tool',
