@@ -308,6 +308,17 @@ export const COMMAND_RULES: readonly SignalRule[] = [
     reason: 'names a credential store',
   }),
   rule({
+    id: 'environment_exfiltration',
+    family: 'credential_access',
+    weight: 0.8,
+    triggers: ['env', 'printenv', 'document.cookie', 'localstorage'],
+    // The process environment carries the API keys an agent runs with; cookies and local storage carry sessions.
+    pattern: rx(
+      String.raw`(?:(?<=\b(?:curl|wget)\s[^\n]{0,120}(?:\$\(|\x60)\s*)(?:env|printenv)\b|\b(?:env|printenv)\s*(?:\|\s*(?:base64|gzip|xxd)\b[^\n|]{0,20})?\|\s*(?:curl|wget|nc|ncat)\b|document\.cookie${SAME_LINE(80)}(?:fetch|sendbeacon|xmlhttprequest|\.src\s*=|location(?:\.href)?\s*=)|(?<=(?:fetch|sendbeacon|\.src\s*=|location(?:\.href)?\s*=|\.open\s*\(\s*["']\w+["']\s*,)\s*\(?\s*["'\x60]https?://[^\n]{0,160})(?:document\.cookie|localstorage\b))`,
+    ),
+    reason: 'sends environment variables or browser session data to a remote host',
+  }),
+  rule({
     id: 'credential_hunt',
     family: 'credential_access',
     weight: 0.6,
