@@ -139,6 +139,12 @@ const KEEP: FoldEntry = { kind: 'keep', text: '' };
 const bmpCache: (FoldEntry | undefined)[] = new Array<FoldEntry | undefined>(0x10000);
 const astralCache = new Map<number, FoldEntry>();
 
+/** Whether `text` holds an invisible character (zero-width, bidi control, soft hyphen and the like). */
+export function hasInvisible(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isInvisible(text.charCodeAt(i))) return true;
+  return false;
+}
+
 function isInvisible(cp: number): boolean {
   return (
     cp === 0x00ad ||

@@ -1,5 +1,6 @@
 // The strongest override and "no restrictions" phrasings in the languages injection datasets and attackers use
-// most after English (German, Spanish, Portuguese, French, Italian). The folded view has no diacritics, so
+// most after English (German, Spanish, Portuguese, French, Italian; the override also in Dutch, Polish, Swedish,
+// Turkish, Indonesian and Vietnamese). The folded view has no diacritics, so
 // "instruções" is matched as "instrucoes". Kept to the two intents that carry most of the signal; the English
 // tables still catch mixed-language prompts.
 import type { SignalRule } from './intent-signals.js';
@@ -27,6 +28,31 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     ],
     pattern: rx(
       String.raw`(?:ignorier\w*|vergiss|vergessen|missacht\w*|ignora\w*|olvida\w*|omite|ignore[sz]?|esqueca\w*|desconsider\w*|oublie[sz]?|dimentica\w*)\s+${G(3)}(?:(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|anteriores|previas|precedentes?|anterieures|previe|precedenti)\s+${G(1)}(?:anweisungen|instruktionen|regeln|befehle|vorgaben|instrucciones|reglas|indicaciones|instrucoes|regras|instructions|consignes|regles|istruzioni|regole)|(?:anweisungen|instruktionen|regeln|befehle|vorgaben|instrucciones|reglas|indicaciones|instrucoes|regras|instructions|consignes|regles|istruzioni|regole)\s+${G(1)}(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|anteriores|previas|precedentes?|anterieures|previe|precedenti))`,
+    ),
+    reason: 'asks to ignore earlier instructions (non-English)',
+  }),
+  rule({
+    id: 'ignore_previous_instructions',
+    family: 'override',
+    weight: 0.8,
+    indirectWeight: 0.95,
+    // Dutch, Polish, Swedish, Indonesian and Vietnamese put the verb first, Turkish last ("onceki tum talimatlari
+    // yok say").
+    triggers: [
+      'negeer',
+      'vergeet',
+      'zignoruj',
+      'ignoruj',
+      'zapomnij',
+      'ignorera',
+      'glom',
+      'abaikan',
+      'lupakan',
+      'bo qua',
+      'onceki',
+    ],
+    pattern: rx(
+      String.raw`(?:negeer|vergeet|zignoruj|ignoruj|zapomnij|ignorera|glom|abaikan|lupakan|bo\s+qua)\s+${G(3)}(?:(?:vorige|eerdere|voorgaande|poprzednie|wczesniejsze|tidigare|foregaende)\s+${G(1)}(?:instructies|regels|opdrachten|instrukcje|polecenia|zasady|instruktioner|regler)|(?:instruksi|perintah|aturan)\s+(?:\S+\s+)?(?:sebelumnya|terdahulu)|(?:huong\s+dan|chi\s+dan|quy\s+tac)\s+(?:\S+\s+)?(?:truoc|tren))|onceki\s+${G(2)}(?:talimatlari|talimatlar|kurallari|komutlari)\s+(?:\S+\s+)?(?:yok\s+say|unut|gormezden\s+gel|dikkate\s+alma)`,
     ),
     reason: 'asks to ignore earlier instructions (non-English)',
   }),

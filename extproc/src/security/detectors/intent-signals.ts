@@ -3,7 +3,7 @@
 // sticky regex tried at its triggers' positions, so a rule costs nothing on text without its trigger and stops being
 // tried once it has matched. Rules look back with bounded look-behinds instead of starting on
 // common words ("no", "you"), which keeps trigger hits rare on ordinary text.
-import type { Span, TextView } from '../normalise.js';
+import { hasInvisible, type Span, type TextView } from '../normalise.js';
 import { isWholeWordTrigger, TriggerAutomaton } from './trigger-automaton.js';
 
 export interface SignalRule {
@@ -180,8 +180,12 @@ export function wordSignals(views: readonly TextView[], words: RuleSet, original
   return found;
 }
 
-/** Matches in the letters-only reading of `root` that the plain text really disguised. */
-export function compactSignals(root: TextView, compact: RuleSet): SignalMatch[] {
+/**
+ * Matches in the letters-only reading of `root` that the plain text really disguised: odd spelling in the folded
+ * text, or invisible characters in the original (`ignore\u200ball\u200bprevious`: zero-width spaces standing in for
+ * spaces fold away and glue the words).
+ */
+export function compactSignals(root: TextView, compact: RuleSet, original: string): SignalMatch[] {
   const found: SignalMatch[] = [];
   hits.length = 0;
   const reading = root.compact();
@@ -190,14 +194,14 @@ export function compactSignals(root: TextView, compact: RuleSet): SignalMatch[] 
   for (let i = 0; i < hits.length; i += 3) {
     const rule = compact.rules[hits[i] as number] as SignalRule;
     const range = reading.viewRange(hits[i + 1] as number, hits[i + 2] as number);
+    const span = reading.span(hits[i + 1] as number, hits[i + 2] as number);
     // Plain words that merely run together in the letters-only reading are the word rules' business.
-    if (!looksDisguised(root.text.slice(range.start, range.end))) continue;
-    found.push({
-      rule,
-      view: root,
-      span: reading.span(hits[i + 1] as number, hits[i + 2] as number),
-      compact: true,
-    });
+    if (
+      !looksDisguised(root.text.slice(range.start, range.end)) &&
+      !hasInvisible(original.slice(span.start, span.end))
+    )
+      continue;
+    found.push({ rule, view: root, span, compact: true });
   }
   return found;
 }

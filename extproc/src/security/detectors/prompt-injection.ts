@@ -158,9 +158,10 @@ export function assessPromptInjection(segment: ScanSegment): InjectionAssessment
   const normalised = normaliseSegment(segment);
   const root = normalised.views[0];
   if (root === undefined) return null;
-  const useCompact = segment.text.length <= COMPACT_MAX && MAYBE_DISGUISED.test(root.text);
+  const useCompact =
+    segment.text.length <= COMPACT_MAX && (MAYBE_DISGUISED.test(root.text) || normalised.hints.invisible > 0);
   const signals = injectionSignals(normalised, segment.text);
-  if (useCompact) signals.push(...compactSignals(root, COMPACT));
+  if (useCompact) signals.push(...compactSignals(root, COMPACT, segment.text));
   const segmentIndirect = isIndirectSegment(segment);
   const embeddedAt = segmentIndirect ? -1 : embeddedContentAt(segment, root);
   signals.push(...plantedTasks(root, segmentIndirect, embeddedAt));
