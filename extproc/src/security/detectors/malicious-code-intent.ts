@@ -73,7 +73,7 @@ export const INTENT_RULES: readonly SignalRule[] = [
     weight: 0.5,
     triggers: ['worm', 'virus', 'viruses'],
     pattern: rx(
-      String.raw`(?:worms?|virus(?:es)?)\s+(?:that|which|to)\s+${G(2)}(?:spreads?|spreading|propagates?|replicates?|infects?|jumps?)\b`,
+      String.raw`(?:worms?|virus(?:es)?)\s+(?:that|which|to)\s+${G(2)}(?:spreads?|spreading|propagates?|replicates?|infects?|jumps?)\b|(?<=\b(?:spread|propagate|release|unleash|deploy)\s+(?:a|the|my|our|this)\s+(?:computer\s+|network\s+|self-replicating\s+)?)(?:worm|virus)\s+(?:through|across|to|over|via|on|onto|into)\b`,
     ),
     reason: 'asks for self-spreading malware',
   }),
@@ -322,7 +322,7 @@ export const INTENT_RULES: readonly SignalRule[] = [
       'use-after-free',
     ],
     pattern: rx(
-      String.raw`(?:exploit(?:s|ing|ed)?\s+${G(4)}(?:vulnerabilit(?:y|ies)|cve-\d{4}-\d+|flaws?|bugs?|misconfigur\w*|weakness\w*|the\s+(?:system|target|server|kernel|interpreter|sandbox))|exploits?\s+(?:for|against|targeting|that)|weaponi[sz]\w*|shellcode|(?:zero|0)[\s-]day\s+(?:exploits?|attacks?|vulnerabilit\w+)|buffer\s+overflow\s+(?:exploit|attack|payload)|heap\s+spray\w*|rop\s+chains?|use-after-free\s+exploit)`,
+      String.raw`(?:exploit(?:s|ing|ed)?\s+${G(4)}(?:vulnerabilit(?:y|ies)|cve-\d{4}-\d+|flaws?|bugs?|misconfigur\w*|weakness\w*|the\s+(?:system|target|server|kernel|interpreter|sandbox))|exploits?\s+(?:for|against|targeting|that)|(?:exploit|use|abuse)\w*\s+(?:an?\s+|the\s+|this\s+)?(?:sql\s+injection|sqli|xss|cross[\s-]site\s+scripting|ssrf|rce|command\s+injection|path\s+traversal)\s+${G(3)}(?:to|and)\s+(?:dump|steal|extract|exfiltrat|read|get|grab|access|take\s+over|hijack)\w*|weaponi[sz]\w*|shellcode|(?:zero|0)[\s-]day\s+(?:exploits?|attacks?|vulnerabilit\w+)|buffer\s+overflow\s+(?:exploit|attack|payload)|heap\s+spray\w*|rop\s+chains?|use-after-free\s+exploit)`,
     ),
     reason: 'asks for an exploit',
   }),
@@ -380,6 +380,17 @@ export const INTENT_RULES: readonly SignalRule[] = [
     reason: 'asks to carry out an attack',
   }),
   rule({
+    id: 'ddos_target',
+    family: 'intrusion',
+    weight: 0.55,
+    // "DDoS" as a verb; "flood" is left out, load tests flood their own services.
+    triggers: ['ddos'],
+    pattern: rx(
+      String.raw`ddos(?:ing|ed)?\s+(?:a|an|the|this|that|their|his|her|my|our|someone's|[a-z]+'s)\s+(?:\S+\s+){0,3}?(?:website|site|web\s+server|server|service|network|ip(?:\s+address)?|router|api|stream)s?\b`,
+    ),
+    reason: 'asks to knock a service offline',
+  }),
+  rule({
     id: 'brute_force',
     family: 'credentials',
     weight: 0.4,
@@ -388,6 +399,17 @@ export const INTENT_RULES: readonly SignalRule[] = [
       String.raw`(?:brute[\s-]?forc(?:e|es|ing)\s+${G(3)}(?:passwords?|passphrases?|logins?|credentials|ssh|rdp|accounts?|hashes|pins?|wi-?fi|wpa2?|the\s+(?:login|password))|credential\s+stuffing|password\s+spraying|dictionary\s+attack)`,
     ),
     reason: 'asks to brute-force logins',
+  }),
+  rule({
+    id: 'brute_force_many_targets',
+    family: 'credentials',
+    // One's own forgotten password is one target; a list of hosts is a sweep.
+    weight: 0.55,
+    triggers: ['brute', 'password spraying', 'credential stuffing'],
+    pattern: rx(
+      String.raw`(?:brute[\s-]?forc\w*|password\s+spraying|credential\s+stuffing)\s+${G(5)}(?:on|against|across|for|of)\s+(?:a\s+list\s+of|lists?\s+of|many|multiple|all(?:\s+the)?|every|random|thousands\s+of|hundreds\s+of|a\s+range\s+of|a\s+subnet\s+of)\s+(?:\S+\s+)?(?:ips?|ip\s+addresses|hosts|servers|targets|machines|routers|devices|accounts|users|websites|sites)\b`,
+    ),
+    reason: 'asks to brute-force logins across many targets',
   }),
   rule({
     id: 'code_injection',
@@ -519,9 +541,9 @@ export const INTENT_RULES: readonly SignalRule[] = [
     id: 'without_consent',
     family: 'covert',
     weight: 0.45,
-    triggers: ['without'],
+    triggers: ['without', "i don't", 'i do not', "we don't", 'we do not'],
     pattern: rx(
-      String.raw`without\s+(?:the\s+)?(?:user|users|user's|victim|victim's|victims'|owner|owner's|target|target's|their|his|her|anyone's|people's|employees')\s+(?:\S+\s+)?(?:knowledge|consent|permission|noticing|awareness|knowing|authori[sz]ation|approval)`,
+      String.raw`without\s+(?:the\s+)?(?:user|users|user's|victim|victim's|victims'|owner|owner's|target|target's|their|his|her|anyone's|people's|employees')\s+(?:\S+\s+)?(?:knowledge|consent|permission|noticing|awareness|knowing|authori[sz]ation|approval)|(?<=\b(?:site|website|server|system|network|account|app|application|database|machine|computer|router|camera|device)s?\s+(?:that\s+)?)(?:i|we)\s+(?:don't|do\s+not)\s+(?:own|control|have\s+(?:permission|access|authori[sz]ation)\s+(?:to|for))\b`,
     ),
     reason: 'asks for something done without consent',
   }),
