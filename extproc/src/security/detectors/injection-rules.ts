@@ -394,9 +394,22 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'any agent',
     ],
     pattern: rx(
-      String.raw`(?:(?:if|when|while)\s+(?:you\s+are|you're)\s+(?:an?\s+)?(?:ai|llm|large\s+language\s+model|language\s+model|ai\s+assistant|chatbot|automated\s+(?:system|agent|assistant)|ai\s+model|gpt)\b|(?:any\s+)?(?:ai|assistant|llm|model|agent)s?\s+(?:that\s+is\s+|who\s+is\s+)?(?:reading|processing|summari[sz]ing|parsing|analy[sz]ing|scanning|crawling)\s+(?:this|these)\b)`,
+      String.raw`(?:(?:if|when|while)\s+(?:you\s+are|you're)\s+(?:an?\s+)?(?:ai|llm|large\s+language\s+model|language\s+model|ai\s+assistant|chatbot|automated\s+(?:system|agent|assistant)|ai\s+model|gpt)\b|(?:any\s+)?(?:ai|assistant|llm|model|agent)s?\s+(?:that\s+is\s+|who\s+is\s+)?(?:reading|processing|summari[sz]ing|parsing|analy[sz]ing|scanning|crawling)\s+(?:this|these)\b|(?<=\b(?:when|if|once|whenever)\s+(?:an?\s+|any\s+|the\s+)?)(?:ai|llm|language\s+model|assistant|chatbot|agent|gpt)(?:\s+(?:model|assistant|agent|system))?\s+(?:reads|sees|processes|summari[sz]es|visits|parses|crawls)\s+this\s+(?:page|document|email|e-mail|message|text|file|content|comment|note|website|site|review|post|issue|pull\s+request|readme)\b\s*,?\s+(?:\S+\s+){0,2}?(?:must|should|needs?\s+to|has\s+to|is\s+(?:required|expected)\s+to|shall)\s+(?:always\s+|also\s+|immediately\s+)?(?:tell|say|recommend|include|reply|respond|send|forward|mention|ignore|inform|warn|praise|rate|output|claim|insist|advise|direct)\b)`,
     ),
     reason: 'addresses an AI that is reading the content',
+  }),
+  rule({
+    id: 'hidden_html_text',
+    family: 'hidden_text',
+    // Evidence only: hidden elements are everywhere in ordinary pages, but an instruction inside one was hidden from
+    // the person looking at the page.
+    weight: 0.05,
+    indirectWeight: 0.25,
+    triggers: ['style'],
+    pattern: rx(
+      String.raw`style\s*=\s*["'][^"'\n]{0,80}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.\d+)?(?:px|pt|em|rem)?\s*[;"']|opacity\s*:\s*0(?:\.0+)?\s*[;"'])`,
+    ),
+    reason: 'holds text hidden from the reader',
   }),
   rule({
     id: 'when_processing_this',
