@@ -1,0 +1,95 @@
+// `npx tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R]`
+// Whether a change made the scanner faster or slower, measured where this machine's noise cannot decide it: this
+// machine runs a whole process at one of two speeds (a 1 MB scan's p50 is about 11 or about 18 ms from one process to
+// the next, for the same code), so two runs of the eval cannot compare two commits. Here both checkouts' detectors
+// (another checkout's from its TypeScript sources, say `git worktree add --detach /tmp/base main`) live in one
+// process and scan the same synthetic requests in alternating order, each with its kept results forgotten first.
+// Prints both medians and the ratio this/other per round.
+import { resolve } from 'node:path';
+import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
+import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
+import type { Detector, ScanInput } from '../extproc/src/security/types.js';
+import { syntheticRequest } from './security-synthetic.js';
+import { distribution } from './stats.js';
+
+interface Scanner {
+  detectors: readonly Detector[];
+  forget: () => void;
+}
+
+interface Args {
+  other: string;
+  size: number;
+  requests: number;
+  rounds: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { other: '', size: 1 << 20, requests: 20, rounds: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = (): number => {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value <= 0) throw new Error(`${a} needs a positive integer`);
+      return value;
+    };
+    if (a === '--size') args.size = next();
+    else if (a === '--requests') args.requests = next();
+    else if (a === '--rounds') args.rounds = next();
+    else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
+    else args.other = a;
+  }
+  if (args.other === '') {
+    throw new Error('usage: tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R]');
+  }
+  return args;
+}
+
+async function otherScanner(root: string): Promise<Scanner> {
+  const registry = await import(resolve(root, 'extproc/src/security/registry.ts'));
+  const memo = await import(resolve(root, 'extproc/src/security/segment-memo.ts'));
+  return { detectors: registry.ALL_DETECTORS, forget: memo.forgetKeptScanResults };
+}
+
+function scan(scanner: Scanner, body: string): number {
+  // Parsed untimed, as extproc parses a request body before scanning it.
+  const input = JSON.parse(body) as ScanInput;
+  scanner.forget();
+  const started = performance.now();
+  for (const detector of scanner.detectors) detector.scan(input);
+  return performance.now() - started;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const scanners: [Scanner, Scanner] = [
+    { detectors: ALL_DETECTORS, forget: forgetKeptScanResults },
+    await otherScanner(args.other),
+  ];
+  // Both sides optimised on the same small requests before anything is timed.
+  for (let i = 0; i < 150; i++) {
+    const body = JSON.stringify(syntheticRequest(i + 1, 16 * 1024));
+    for (const scanner of scanners) scan(scanner, body);
+  }
+  for (let round = 0; round < args.rounds; round++) {
+    const bodies = Array.from({ length: args.requests }, (_, i) =>
+      JSON.stringify(syntheticRequest(1000 * (round + 1) + i, args.size)),
+    );
+    const times: [number[], number[]] = [[], []];
+    bodies.forEach((body, i) => {
+      // Which side goes first alternates, so neither always scans right after a garbage-making parse.
+      const order = i % 2 === 0 ? [0, 1] : [1, 0];
+      for (const side of order) times[side as 0 | 1].push(scan(scanners[side as 0 | 1], body));
+    });
+    const [mine, theirs] = times.map((t) => distribution(t).p50) as [number, number];
+    process.stdout.write(
+      `round ${round + 1}: ${args.size} bytes x ${args.requests}: this p50 ${mine.toFixed(3)} ms, ` +
+        `other p50 ${theirs.toFixed(3)} ms, this/other ${(mine / theirs).toFixed(3)}\n`,
+    );
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`scan-ab: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
