@@ -10,7 +10,7 @@ import { segmentState } from './segment-state.js';
 import { tokenRunsOf } from './token-runs.js';
 import type { ScanSegment } from './types.js';
 
-export type ViewEncoding = 'text' | 'rot13' | PayloadEncoding;
+export type ViewEncoding = 'text' | 'rot13' | 'fragments' | PayloadEncoding;
 
 export interface Span {
   start: number;
@@ -453,6 +453,56 @@ function buildCompact(view: TextView): CompactView {
 /** A ROT13 reading is only worth building when the text itself talks about ROT13 or a Caesar shift. */
 const ROT13_ANNOUNCED = /\brot[\s_-]?13\b|\bcaesar\b/;
 
+/**
+ * A short literal of words assigned to a short name: `a = 'ignore all'`, `x2="prev"`, `let b = "ious"`. Only letters,
+ * spaces and apostrophes: URLs, paths and markup attributes (`href="…"`, `alt="downloads:?"`) are not fragments.
+ */
+const FRAGMENT_ASSIGNMENT = /\b[a-z_$][\w$]{0,11}\s*[:=]\s*(["'\x60])([a-z' ]{1,60})\1/g;
+/**
+ * A request to put fragments back together: `a + b`, or joining words with the fragments as their object. The `+`
+ * comes first so the engine can skip to it; both are tried only on texts holding a `+` or a joining word.
+ */
+const PLUS_JOINED = /(?<=\b[a-z_$][\w$]{0,11}\s*)\+\s*[a-z_$]/;
+const WORDS_JOINED =
+  /\b(?:concatenat\w*|combin\w*|join\w*|merg\w*|append\w*)\s+(?:them|these|those|all|the\s+(?:strings?|variables?|parts?|pieces?|fragments?|words?)|[a-z_$][\w$]{0,3}\s*(?:,|and|with|\+))/;
+const MAX_FRAGMENTS = 32;
+/** Split payloads are short prompts; a long text (a source file full of `a + b`) is not read this way. */
+const FRAGMENTS_TEXT_MAX = 16 * 1024;
+
+function asksToJoin(t: string): boolean {
+  if (t.includes('+') && PLUS_JOINED.test(t)) return true;
+  return (
+    (t.includes('concat') ||
+      t.includes('combin') ||
+      t.includes('join') ||
+      t.includes('merg') ||
+      t.includes('append')) &&
+    WORDS_JOINED.test(t)
+  );
+}
+
+/**
+ * Payload splitting: an instruction cut into string literals held in variables, with a request to join them. The
+ * literals are read joined with spaces and joined directly (a cut between words or inside one), as one view that
+ * reports the whole stretch of assignments.
+ */
+function fragmentsView(text: string, folded: string, map: OffsetMap): TextView | null {
+  if (folded.length > FRAGMENTS_TEXT_MAX || !folded.includes('=') || !asksToJoin(folded)) return null;
+  const parts: string[] = [];
+  let first = -1;
+  let last = -1;
+  FRAGMENT_ASSIGNMENT.lastIndex = 0;
+  for (let m = FRAGMENT_ASSIGNMENT.exec(folded); m !== null; m = FRAGMENT_ASSIGNMENT.exec(folded)) {
+    parts.push((m[2] as string).trim());
+    if (first < 0) first = m.index;
+    last = FRAGMENT_ASSIGNMENT.lastIndex;
+    if (parts.length === MAX_FRAGMENTS) break;
+  }
+  if (parts.length < 2) return null;
+  const origin = { start: map.toSource(first), end: Math.min(map.toSource(last - 1) + 1, text.length) };
+  return new TextView(`${parts.join(' ')}\n${parts.join('')}`, 'fragments', 1, IDENTITY, origin, text.length);
+}
+
 function rot13(s: string): string {
   const out = new Uint16Array(s.length);
   for (let i = 0; i < s.length; i++) {
@@ -504,6 +554,8 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   if (((t.includes('13') && t.includes('rot')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
     views.push(new TextView(rot13(folded.text), 'rot13', 0, folded.map, null, text.length));
   }
+  const fragments = fragmentsView(text, t, folded.map);
+  if (fragments !== null) views.push(fragments);
   const walk: Walk = {
     views,
     budget: { chars: options.maxDecodedChars ?? 65_536, count: options.maxPayloads ?? 16 },
