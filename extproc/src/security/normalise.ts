@@ -10,7 +10,7 @@ import { segmentState } from './segment-state.js';
 import { tokenRunsOf } from './token-runs.js';
 import type { ScanSegment } from './types.js';
 
-export type ViewEncoding = 'text' | 'rot13' | 'fragments' | PayloadEncoding;
+export type ViewEncoding = 'text' | 'rot13' | 'reversed' | 'fragments' | PayloadEncoding;
 
 export interface Span {
   start: number;
@@ -452,6 +452,20 @@ function buildCompact(view: TextView): CompactView {
 
 /** A ROT13 reading is only worth building when the text itself talks about ROT13 or a Caesar shift. */
 const ROT13_ANNOUNCED = /\brot[\s_-]?13\b|\bcaesar\b/;
+/** Reversed text only means something to a model told to read it backwards. */
+const REVERSAL_ANNOUNCED =
+  /\b(?:read|reads|written|spelled|spelt|write|type|typed)\s+(?:\S+\s+){0,3}?backwards?\b|\bbackwards\s*:/;
+const REVERSED_TEXT_MAX = 16 * 1024;
+
+/** The folded text read from its end, when the text asks for that; it has no positions of its own. */
+function reversedView(text: string, folded: string): TextView | null {
+  if (folded.length > REVERSED_TEXT_MAX) return null;
+  // One substring search is the whole cost for a text that asks nothing of the kind: 'backward' starts with a rare
+  // letter and is found at memchr speed, where a search for 'reverse' stops at every r (3% of a 16 KB scan).
+  if (!folded.includes('backward') || !REVERSAL_ANNOUNCED.test(folded)) return null;
+  const backwards = Array.from(folded).reverse().join('');
+  return new TextView(backwards, 'reversed', 1, IDENTITY, { start: 0, end: text.length }, text.length);
+}
 
 /**
  * A short literal of words assigned to a short name: `a = 'ignore all'`, `x2="prev"`, `let b = "ious"`. Only letters,
@@ -554,6 +568,8 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   if (((t.includes('13') && t.includes('rot')) || t.includes('caesar')) && ROT13_ANNOUNCED.test(t)) {
     views.push(new TextView(rot13(folded.text), 'rot13', 0, folded.map, null, text.length));
   }
+  const backwards = reversedView(text, t);
+  if (backwards !== null) views.push(backwards);
   const fragments = fragmentsView(text, t, folded.map);
   if (fragments !== null) views.push(fragments);
   const walk: Walk = {
