@@ -35,6 +35,16 @@ function naiveHits(
   return hits;
 }
 
+/** A seeded generator of integers below `n`: every run checks the same texts. */
+function seededRandom(seed: number): (n: number) => number {
+  let state = seed;
+  // Integer arithmetic (a float product loses the low bits and the sequence falls into a short cycle), high bits.
+  return (n) => {
+    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
+    return (state >>> 8) % n;
+  };
+}
+
 function automatonHits(automaton: TriggerAutomaton, text: string): [number, string][] {
   const out = automaton.find(text);
   const hits: [number, string][] = [];
@@ -135,12 +145,7 @@ describe('trigger automaton', () => {
       'em',
       'pro',
     ];
-    let seed = 42;
-    // Integer arithmetic (a float product loses the low bits and the sequence falls into a short cycle), high bits.
-    const random = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
-      return (seed >>> 8) % n;
-    };
+    const random = seededRandom(42);
     // Short texts, then texts long enough to be walked in two halves (a trigger may straddle the middle).
     for (let round = 0; round < 3200; round++) {
       let text = '';
@@ -178,11 +183,7 @@ describe('trigger automaton', () => {
     expect(Math.max(...[...wordStart, ...anywhere].map((t) => t.length))).toBe(32);
     const long = new TriggerAutomaton(wordStart, anywhere);
     const pieces = [...wordStart, ...anywhere, ' ', ' ', 'x', 'now', ' and the system '];
-    let seed = 7;
-    const random = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
-      return (seed >>> 8) % n;
-    };
+    const random = seededRandom(7);
     for (let round = 0; round < 1500; round++) {
       let text = '';
       for (let k = round < 1400 ? random(12) : 400 + random(600); k >= 0; k--) {
