@@ -455,7 +455,8 @@ const ROT13_ANNOUNCED = /\brot[\s_-]?13\b|\bcaesar\b/;
 /** Reversed text only means something to a model told to read it backwards. */
 const REVERSAL_ANNOUNCED =
   /\b(?:read|reads|written|spelled|spelt|write|type|typed)\s+(?:\S+\s+){0,3}?backwards?\b|\bbackwards\s*:/;
-const REVERSED_TEXT_MAX = 16 * 1024;
+/** Reversed payloads are short prompts; a longer text is not searched for the request. */
+const REVERSED_TEXT_MAX = 2048;
 
 /** The folded text read from its end, when the text asks for that; it has no positions of its own. */
 function reversedView(text: string, folded: string): TextView | null {
@@ -472,19 +473,42 @@ function reversedView(text: string, folded: string): TextView | null {
  * spaces and apostrophes: URLs, paths and markup attributes (`href="…"`, `alt="downloads:?"`) are not fragments.
  */
 const FRAGMENT_ASSIGNMENT = /\b[a-z_$][\w$]{0,11}\s*[:=]\s*(["'\x60])([a-z' ]{1,60})\1/g;
-/**
- * A request to put fragments back together: `a + b`, or joining words with the fragments as their object. The `+`
- * comes first so the engine can skip to it; both are tried only on texts holding a `+` or a joining word.
- */
-const PLUS_JOINED = /(?<=\b[a-z_$][\w$]{0,11}\s*)\+\s*[a-z_$]/;
+/** A request to put fragments back together in words, with the fragments as the object. */
 const WORDS_JOINED =
   /\b(?:concatenat\w*|combin\w*|join\w*|merg\w*|append\w*)\s+(?:them|these|those|all|the\s+(?:strings?|variables?|parts?|pieces?|fragments?|words?)|[a-z_$][\w$]{0,3}\s*(?:,|and|with|\+))/;
 const MAX_FRAGMENTS = 32;
-/** Split payloads are short prompts; a long text (a source file full of `a + b`) is not read this way. */
-const FRAGMENTS_TEXT_MAX = 16 * 1024;
+/**
+ * Split payloads are short prompts. A longer text (a source file full of `x = 'a'` and `a + b`) is not read this
+ * way: on 16 KB of code the search for assignments alone took 80 µs, as much as the rest of normalisation.
+ */
+const FRAGMENTS_TEXT_MAX = 2048;
+
+const isNameChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 36;
+
+/**
+ * Whether a `+` stands between two names (`a+b`, `x + y`). A scan from each `+`: a regex with a look-behind in front
+ * was tried at every position of the text, 15 µs per KB.
+ */
+function plusBetweenNames(t: string): boolean {
+  for (let at = t.indexOf('+'); at !== -1; at = t.indexOf('+', at + 1)) {
+    let before = at - 1;
+    while (before >= 0 && t.charCodeAt(before) === 32) before--;
+    let after = at + 1;
+    while (after < t.length && t.charCodeAt(after) === 32) after++;
+    if (
+      before >= 0 &&
+      after < t.length &&
+      isNameChar(t.charCodeAt(before)) &&
+      isNameChar(t.charCodeAt(after))
+    )
+      return true;
+  }
+  return false;
+}
 
 function asksToJoin(t: string): boolean {
-  if (t.includes('+') && PLUS_JOINED.test(t)) return true;
+  if (plusBetweenNames(t)) return true;
   return (
     (t.includes('concat') ||
       t.includes('combin') ||
