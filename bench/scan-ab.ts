@@ -1,10 +1,14 @@
-// `npx tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R]`
+// `npx tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R] [--rows FILE.jsonl]`
 // Whether a change made the scanner faster or slower, measured where this machine's noise cannot decide it: this
 // machine runs a whole process at one of two speeds (a 1 MB scan's p50 is about 11 or about 18 ms from one process to
 // the next, for the same code), so two runs of the eval cannot compare two commits. Here both checkouts' detectors
 // (another checkout's from its TypeScript sources, say `git worktree add --detach /tmp/base main`) live in one
 // process and scan the same synthetic requests in alternating order, each with its kept results forgotten first.
-// Prints both medians and the ratio this/other per round.
+// Prints both medians and the ratio this/other per round. The synthetic requests are prose and JSON from a small
+// vocabulary; `--rows` scans the `text` of each row of a JSONL file instead (say ../shared/eval/prompts.jsonl, or
+// source files), as one user message each, and compares total time: real text meets far more trigger words, and
+// code meets the `=` and `+` cues the synthetic text never has.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
 import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
@@ -22,10 +26,11 @@ interface Args {
   size: number;
   requests: number;
   rounds: number;
+  rows: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { other: '', size: 1 << 20, requests: 20, rounds: 3 };
+  const args: Args = { other: '', size: 1 << 20, requests: 20, rounds: 3, rows: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const next = (): number => {
@@ -36,6 +41,7 @@ function parseArgs(argv: string[]): Args {
     if (a === '--size') args.size = next();
     else if (a === '--requests') args.requests = next();
     else if (a === '--rounds') args.rounds = next();
+    else if (a === '--rows') args.rows = argv[++i] ?? null;
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else args.other = a;
   }
@@ -60,6 +66,39 @@ function scan(scanner: Scanner, body: string): number {
   return performance.now() - started;
 }
 
+/** Each row's text as the JSON body of a request with one user message. */
+function rowBodies(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const text = String((JSON.parse(line) as { text?: unknown }).text ?? '');
+      const input: ScanInput = {
+        segments: [{ kind: 'message', messageIndex: 0, role: 'user', partIndex: 0, text }],
+        toolNames: [],
+      };
+      return JSON.stringify(input);
+    });
+}
+
+/** Both sides scan every body, in alternating order; the totals are compared. */
+function compareRows(scanners: [Scanner, Scanner], bodies: string[], rounds: number, report = true): void {
+  for (let round = 0; round < rounds; round++) {
+    const totals = [0, 0];
+    bodies.forEach((body, i) => {
+      for (const side of i % 2 === 0 ? [0, 1] : [1, 0]) {
+        totals[side] = (totals[side] as number) + scan(scanners[side as 0 | 1], body);
+      }
+    });
+    const [mine, theirs] = totals as [number, number];
+    if (!report) continue;
+    process.stdout.write(
+      `round ${round + 1}: ${bodies.length} rows: this ${mine.toFixed(0)} ms, other ${theirs.toFixed(0)} ms, ` +
+        `this/other ${(mine / theirs).toFixed(3)}\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scanners: [Scanner, Scanner] = [
@@ -70,6 +109,12 @@ async function main(): Promise<void> {
   for (let i = 0; i < 150; i++) {
     const body = JSON.stringify(syntheticRequest(i + 1, 16 * 1024));
     for (const scanner of scanners) scan(scanner, body);
+  }
+  if (args.rows !== null) {
+    const bodies = rowBodies(args.rows);
+    compareRows(scanners, bodies, 1, false); // warm-up on the same texts
+    compareRows(scanners, bodies, args.rounds);
+    return;
   }
   for (let round = 0; round < args.rounds; round++) {
     const bodies = Array.from({ length: args.requests }, (_, i) =>
