@@ -34,6 +34,7 @@ for (const c of '0123456789abcdefABCDEF') RUN_CLASS[c.charCodeAt(0)] = 2;
 if (MIN_RUN < MIN_TOKEN_RUN || RUN_CLASS.some((kind, c) => kind !== 0 && TOKEN_CHAR[c] === 0))
   throw new Error('base64/hex runs must lie inside the token runs searched for them');
 const PERCENT_RUN = /(?<![\w%.~+-])[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}/g;
+const PERCENT_BYTE = /%[0-9A-Fa-f]{2}/;
 const ESCAPE_RUN =
   /(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&#[xX][0-9A-Fa-f]{1,6};?|&#[0-9]{1,7};?|\\[0-7]{3}){4,}/g;
 const ESCAPE_ONE =
@@ -231,7 +232,8 @@ const FAMILIES: readonly Family[] = [
 function mayContain(text: string, family: Family): boolean {
   switch (family.encoding) {
     case 'percent':
-      return text.includes('%');
+      // A `%` alone is everywhere in code (modulo, `%s`); an encoded byte is a `%` and two hex digits.
+      return text.includes('%') && PERCENT_BYTE.test(text);
     case 'escapes':
       return text.includes('\\x') || text.includes('\\u') || text.includes('&#') || text.includes('\\0');
     case 'morse':

@@ -46,8 +46,36 @@ function lexiconWeight(distinct: number, length: number): number {
  * Markers of quoted or retrieved content pasted into a message (tags, a forwarded message, an email's own From and
  * Subject headers, a page's markup): instructions after them are not the user's.
  */
-const EMBEDDED_CONTENT =
-  /<(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?|html|body|article)\b|(?:^|\n)[ \t]*from:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*subject:|\b(?:begin|start)\s+(?:of\s+)?(?:the\s+)?(?:document|email|web\s?page|search results)\b|-{3,}\s*(?:forwarded message|original message)/;
+/**
+ * Markers of quoted or retrieved content, each with a literal its text must hold: a marker's regex runs only on a
+ * text holding its literal, and each starts with a literal so the engine skips to it. (One alternation of all four
+ * was tried at every position of any text holding a `<`: 2.4 ms per MB of source code.) A search for a literal stops
+ * at every occurrence of its first character, so each is one that starts with a rare character: `ject:` for
+ * `subject:`, and for `begin`/`start` (`s` is everywhere) the name of what begins.
+ */
+const EMBEDDED_CONTENT_MARKERS: readonly { mayHold: (text: string) => boolean; re: RegExp }[] = [
+  {
+    mayHold: (text) => text.includes('<'),
+    re: /<(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?|html|body|article)\b/,
+  },
+  {
+    mayHold: (text) => text.includes('ject:'),
+    re: /(?:^|\n)[ \t]*from:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*subject:/,
+  },
+  {
+    mayHold: (text) =>
+      (text.includes('document') ||
+        text.includes('mail') ||
+        text.includes('web') ||
+        text.includes('ch results')) &&
+      (text.includes('begin') || text.includes('start')),
+    re: /\b(?:begin|start)\s+(?:of\s+)?(?:the\s+)?(?:document|email|web\s?page|search results)\b/,
+  },
+  {
+    mayHold: (text) => text.includes('---'),
+    re: /-{3,}\s*(?:forwarded message|original message)/,
+  },
+];
 
 const QUOTABLE = new Set(['override', 'prompt_leak']);
 const QUOTES = new Set(['"', "'", '`', '\u201c', '\u2018', '\u00ab', '\u300c']);
@@ -67,26 +95,18 @@ function isIndirectSegment(segment: ScanSegment): boolean {
   return segment.kind === 'tool_result' || segment.role === 'tool' || segment.role === 'function';
 }
 
-/**
- * Whether the text holds literals every EMBEDDED_CONTENT marker needs: a plain message without them skips the regex
- * (~2 ms/MB). A search stops at every occurrence of its literal's first character, so each literal is one that starts
- * with a rare character: `ject:` for `subject:`, and for `begin`/`start` (`s` is everywhere) the name of what begins,
- * looked for first.
- */
-function mayEmbed(text: string): boolean {
-  if (text.includes('<') || text.includes('---') || text.includes('ject:')) return true;
-  const named =
-    text.includes('document') || text.includes('mail') || text.includes('web') || text.includes('ch results');
-  return named && (text.includes('begin') || text.includes('start'));
-}
-
-/** Where quoted or retrieved content begins in a message's folded text (-1: none). */
+/** Where quoted or retrieved content begins in a message's folded text (-1: none): after the first marker. */
 function embeddedContentAt(segment: ScanSegment, root: TextView): number {
   if (segment.kind !== 'message') return -1;
   const text = root.text;
-  if (!mayEmbed(text)) return -1;
-  const m = EMBEDDED_CONTENT.exec(text);
-  return m === null ? -1 : m.index + m[0].length;
+  let first: RegExpExecArray | null = null;
+  for (const marker of EMBEDDED_CONTENT_MARKERS) {
+    if (!marker.mayHold(text)) continue;
+    const m = marker.re.exec(text);
+    // At one position the earlier marker in the list wins, as it did in the single alternation.
+    if (m !== null && (first === null || m.index < first.index)) first = m;
+  }
+  return first === null ? -1 : first.index + first[0].length;
 }
 
 /** The end of the content a message embeds: its closing tag, else the end of the message. */
