@@ -6,12 +6,20 @@
 import type { SignalRule } from './intent-signals.js';
 import { G, rule, rx } from './pattern-kit.js';
 
-export const MULTILINGUAL_RULES: readonly SignalRule[] = [
+/** The override in one language group: the same rule, evidence and reason, with that group's words. */
+const ignorePrevious = ({ triggers, pattern }: Pick<SignalRule, 'triggers' | 'pattern'>): SignalRule =>
   rule({
     id: 'ignore_previous_instructions',
     family: 'override',
     weight: 0.8,
     indirectWeight: 0.95,
+    triggers,
+    pattern,
+    reason: 'asks to ignore earlier instructions (non-English)',
+  });
+
+export const MULTILINGUAL_RULES: readonly SignalRule[] = [
+  ignorePrevious({
     triggers: [
       'ignorier',
       'vergiss',
@@ -29,13 +37,8 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     pattern: rx(
       String.raw`(?:ignorier\w*|vergiss|vergessen|missacht\w*|ignora\w*|olvida\w*|omite|ignore[sz]?|esqueca\w*|desconsider\w*|oublie[sz]?|dimentica\w*)\s+${G(3)}(?:(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|anteriores|previas|precedentes?|anterieures|previe|precedenti)\s+${G(1)}(?:anweisungen|instruktionen|regeln|befehle|vorgaben|instrucciones|reglas|indicaciones|instrucoes|regras|instructions|consignes|regles|istruzioni|regole)|(?:anweisungen|instruktionen|regeln|befehle|vorgaben|instrucciones|reglas|indicaciones|instrucoes|regras|instructions|consignes|regles|istruzioni|regole)\s+${G(1)}(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|anteriores|previas|precedentes?|anterieures|previe|precedenti))`,
     ),
-    reason: 'asks to ignore earlier instructions (non-English)',
   }),
-  rule({
-    id: 'ignore_previous_instructions',
-    family: 'override',
-    weight: 0.8,
-    indirectWeight: 0.95,
+  ignorePrevious({
     // Dutch, Polish, Swedish, Indonesian and Vietnamese put the verb first, Turkish last ("onceki tum talimatlari
     // yok say").
     triggers: [
@@ -54,7 +57,6 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     pattern: rx(
       String.raw`(?:negeer|vergeet|zignoruj|ignoruj|zapomnij|ignorera|glom|abaikan|lupakan|bo\s+qua)\s+${G(3)}(?:(?:vorige|eerdere|voorgaande|poprzednie|wczesniejsze|tidigare|foregaende)\s+${G(1)}(?:instructies|regels|opdrachten|instrukcje|polecenia|zasady|instruktioner|regler)|(?:instruksi|perintah|aturan)\s+(?:\S+\s+)?(?:sebelumnya|terdahulu)|(?:huong\s+dan|chi\s+dan|quy\s+tac)\s+(?:\S+\s+)?(?:truoc|tren))|onceki\s+${G(2)}(?:talimatlari|talimatlar|kurallari|komutlari)\s+(?:\S+\s+)?(?:yok\s+say|unut|gormezden\s+gel|dikkate\s+alma)`,
     ),
-    reason: 'asks to ignore earlier instructions (non-English)',
   }),
   rule({
     id: 'forget_everything',
@@ -130,17 +132,12 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     ),
     reason: 'describes an assistant that answers even illegal requests (non-English)',
   }),
-  rule({
-    id: 'ignore_previous_instructions',
-    family: 'override',
-    weight: 0.8,
-    indirectWeight: 0.95,
+  ignorePrevious({
     // German puts the verb last: "alle vorherigen Anweisungen vergisst".
     triggers: ['vergisst', 'vergessen', 'ignorierst', 'ignorieren', 'missachtest', 'missachten'],
     pattern: rx(
       String.raw`(?<=\b(?:vorherigen?|bisherigen?|obigen?|vorangegangenen?|fruheren?)\s+(?:\S+\s+)?(?:anweisungen|instruktionen|regeln|befehle|vorgaben)\s+(?:\S+\s+){0,2}?)(?:vergisst|vergessen|ignorierst|ignorieren|missachtest|missachten)\b`,
     ),
-    reason: 'asks to ignore earlier instructions (non-English)',
   }),
   rule({
     id: 'reveal_system_prompt',
