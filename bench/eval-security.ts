@@ -25,7 +25,7 @@ import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
 import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
 import type { Detector, DetectorId, ScanInput, ScanSegment } from '../extproc/src/security/types.js';
 import { indirectRequest, isIndirectRow } from './indirect-carriers.js';
-import { syntheticRequest } from './security-synthetic.js';
+import { rowsRequest, syntheticRequest } from './security-synthetic.js';
 import { distribution } from './stats.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -261,31 +261,6 @@ function collectGarbage(): void {
   const gc = runInNewContext('gc') as () => void;
   gc();
   gc();
-}
-
-/**
- * A 1 MB request of the data's own texts: the synthetic requests' small vocabulary meets few trigger words, where
- * real prose and code meet many (the scan costs several times more per megabyte). Rows from a rotating offset, cut
- * into segments at other places each time, so no segment text repeats between requests; alternately a message and
- * a tool result.
- */
-function rowsRequest(texts: readonly string[], seed: number, total: number): ScanInput {
-  const perSegment = Math.floor(total / 48);
-  let joined = '';
-  for (let i = seed * 37; joined.length < total + seed; i++) joined += `${texts[i % texts.length]}\n\n`;
-  joined = joined.slice(seed, seed + total);
-  const segments: ScanSegment[] = [];
-  for (let at = 0, m = 0; at < joined.length; at += perSegment, m++) {
-    const tool = m % 2 === 1;
-    segments.push({
-      kind: tool ? 'tool_result' : 'message',
-      messageIndex: m,
-      role: tool ? 'tool' : 'user',
-      partIndex: 0,
-      text: joined.slice(at, at + perSegment),
-    });
-  }
-  return { segments, toolNames: [] };
 }
 
 function syntheticLatency(detectors: readonly Detector[], rowTexts: readonly string[]): LatencyResult[] {

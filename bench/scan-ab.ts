@@ -1,4 +1,5 @@
-// `npx tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R] [--rows FILE.jsonl]`
+// `npx tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R] [--rows FILE.jsonl]
+//   [--rows-request FILE.jsonl]`
 // Whether a change made the scanner faster or slower, measured where this machine's noise cannot decide it: this
 // machine runs a whole process at one of two speeds (a 1 MB scan's p50 is about 11 or about 18 ms from one process to
 // the next, for the same code), so two runs of the eval cannot compare two commits. Here both checkouts' detectors
@@ -7,13 +8,14 @@
 // Prints both medians and the ratio this/other per round. The synthetic requests are prose and JSON from a small
 // vocabulary; `--rows` scans the `text` of each row of a JSONL file instead (say ../shared/eval/prompts.jsonl, or
 // source files), as one user message each, and compares total time: real text meets far more trigger words, and
-// code meets the `=` and `+` cues the synthetic text never has.
+// code meets the `=` and `+` cues the synthetic text never has. `--rows-request` builds requests of `--size` bytes
+// from a file's texts instead (48 segments, as the eval's `1MB rows`): long segments dense with trigger words.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
 import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
 import type { Detector, ScanInput } from '../extproc/src/security/types.js';
-import { syntheticRequest } from './security-synthetic.js';
+import { rowsRequest, syntheticRequest } from './security-synthetic.js';
 import { distribution } from './stats.js';
 
 interface Scanner {
@@ -27,10 +29,11 @@ interface Args {
   requests: number;
   rounds: number;
   rows: string | null;
+  rowsRequest: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { other: '', size: 1 << 20, requests: 20, rounds: 3, rows: null };
+  const args: Args = { other: '', size: 1 << 20, requests: 20, rounds: 3, rows: null, rowsRequest: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const next = (): number => {
@@ -42,6 +45,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--requests') args.requests = next();
     else if (a === '--rounds') args.rounds = next();
     else if (a === '--rows') args.rows = argv[++i] ?? null;
+    else if (a === '--rows-request') args.rowsRequest = argv[++i] ?? null;
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else args.other = a;
   }
@@ -66,19 +70,22 @@ function scan(scanner: Scanner, body: string): number {
   return performance.now() - started;
 }
 
-/** Each row's text as the JSON body of a request with one user message. */
-function rowBodies(file: string): string[] {
+function rowTexts(file: string): string[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const text = String((JSON.parse(line) as { text?: unknown }).text ?? '');
-      const input: ScanInput = {
-        segments: [{ kind: 'message', messageIndex: 0, role: 'user', partIndex: 0, text }],
-        toolNames: [],
-      };
-      return JSON.stringify(input);
-    });
+    .map((line) => String((JSON.parse(line) as { text?: unknown }).text ?? ''));
+}
+
+/** Each row's text as the JSON body of a request with one user message. */
+function rowBodies(file: string): string[] {
+  return rowTexts(file).map((text) => {
+    const input: ScanInput = {
+      segments: [{ kind: 'message', messageIndex: 0, role: 'user', partIndex: 0, text }],
+      toolNames: [],
+    };
+    return JSON.stringify(input);
+  });
 }
 
 /** Both sides scan every body, in alternating order; the totals are compared. */
@@ -116,9 +123,12 @@ async function main(): Promise<void> {
     compareRows(scanners, bodies, args.rounds);
     return;
   }
+  const texts = args.rowsRequest === null ? [] : rowTexts(args.rowsRequest);
+  const request = (seed: number): ScanInput =>
+    texts.length > 0 ? rowsRequest(texts, seed, args.size) : syntheticRequest(seed, args.size);
   for (let round = 0; round < args.rounds; round++) {
     const bodies = Array.from({ length: args.requests }, (_, i) =>
-      JSON.stringify(syntheticRequest(1000 * (round + 1) + i, args.size)),
+      JSON.stringify(request(1000 * (round + 1) + i)),
     );
     const times: [number[], number[]] = [[], []];
     bodies.forEach((body, i) => {

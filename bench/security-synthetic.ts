@@ -80,3 +80,28 @@ export function syntheticRequest(seed: number, total: number): ScanInput {
   }
   return { segments, toolNames: ['shell', 'read_file', 'search'] };
 }
+
+/**
+ * A request of a labelled file's own texts: the synthetic requests' small vocabulary meets few trigger words, where
+ * real prose and code meet many (the scan costs several times more per megabyte). Rows from a rotating offset, cut
+ * into segments at other places each time, so no segment text repeats between requests; alternately a message and
+ * a tool result.
+ */
+export function rowsRequest(texts: readonly string[], seed: number, total: number): ScanInput {
+  const perSegment = Math.floor(total / 48);
+  let joined = '';
+  for (let i = seed * 37; joined.length < total + seed; i++) joined += `${texts[i % texts.length]}\n\n`;
+  joined = joined.slice(seed, seed + total);
+  const segments: ScanSegment[] = [];
+  for (let at = 0, m = 0; at < joined.length; at += perSegment, m++) {
+    const tool = m % 2 === 1;
+    segments.push({
+      kind: tool ? 'tool_result' : 'message',
+      messageIndex: m,
+      role: tool ? 'tool' : 'user',
+      partIndex: 0,
+      text: joined.slice(at, at + perSegment),
+    });
+  }
+  return { segments, toolNames: [] };
+}
