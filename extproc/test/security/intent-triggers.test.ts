@@ -1,6 +1,7 @@
 // The trigger search of a rule set (one automaton, and one alternation of the rules a trigger starts tried before each
-// rule alone) must try rules exactly where one alternation of all triggers, longest first, would: the reference below is that plain alternation, scanned the way rule sets always
-// have been, and both must report the same first match of every rule on random and overlapping input.
+// rule alone) must try rules exactly where one alternation of all triggers, longest first, would: the reference below
+// is that plain alternation, scanned the way rule sets always have been, and both must report the same first match
+// of every rule on random and overlapping input.
 import { describe, expect, it } from 'vitest';
 import { RuleSet, type SignalRule } from '../../src/security/detectors/intent-signals.js';
 
@@ -33,6 +34,14 @@ const RULES: SignalRule[] = [
   rule('pipe', ['|', '||'], String.raw`\|\|?\s*(?:sh|bash)`),
   rule('ssh', ['.ssh/', '.ssh/id_'], String.raw`\.ssh/(?:id_\w+|authorized_keys)`),
   rule('dunder', ['__class__', '().__class__'], String.raw`(?:\(\)\.)?__class__`),
+  // Lexicon words: the pattern is the trigger (or a word it starts with), so it matches at every hit and is left out
+  // of the trigger's alternation; the rules beside it must still be tried behind that alternation.
+  rule('lex-prompt', ['prompt'], 'prompt'),
+  rule('lex-ign', ['ign'], 'ign'),
+  rule('lex-sys', ['system'], 'sys'),
+  rule('all-previous', ['all'], String.raw`all\s+previous`),
+  rule('all-shell', ['all'], String.raw`all\s+sh`),
+  rule('lex-all', ['all'], 'all'),
   // Rules that refer to their own groups share triggers with others: joining them would renumber the groups.
   rule('echo', ['ignore'], String.raw`ignore\s+(\w+)\s+\1`),
   rule('named', ['prompt'], String.raw`prompt\s+(?<word>\w+)\s+\k<word>`),

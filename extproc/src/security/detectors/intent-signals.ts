@@ -45,6 +45,8 @@ export interface SignalMatch {
 interface Candidate {
   index: number;
   re: RegExp;
+  /** The pattern is a plain word the trigger starts with: it matches wherever the trigger is (a lexicon word). */
+  always: boolean;
 }
 
 export class RuleSet {
@@ -54,10 +56,14 @@ export class RuleSet {
   /** The rules each trigger starts, by the automaton's trigger id. */
   private readonly candidates: Candidate[][];
   /**
-   * For a trigger that starts several rules: one sticky alternation of their patterns, which fails exactly where
-   * every one of them fails, so the usual miss costs one regex call instead of one per rule (null: single rule).
+   * For a trigger that starts several rules: one sticky alternation of the patterns that do not always match, which
+   * fails exactly where every one of them fails, so the usual miss costs one regex call instead of one per rule
+   * (null: fewer than two). A rule that matches on its trigger word alone (a lexicon word) is left out: once it had
+   * matched, it would make every later hit pass and be tried rule by rule. One per trigger, compiled on first use:
+   * an alternation per subset of rules still unmatched was 2.7× faster on 1 MB of jailbreak prompts, but the
+   * 1,800 subsets met compiled to 170 MB of heap.
    */
-  private readonly anyCandidate: (RegExp | null)[];
+  private readonly gates: (RegExp | null)[];
 
   /**
    * @param wordStart triggers that begin with a letter must start a word (false for the letters-only reading,
@@ -73,6 +79,7 @@ export class RuleSet {
     const byTrigger = new Map<string, Candidate[]>();
     rules.forEach((rule, index) => {
       const re = new RegExp(rule.pattern.source, 'y');
+      const plainWord = /^[a-z0-9]+$/.test(re.source);
       for (const t of rule.triggers) {
         if (t !== t.toLowerCase() || t.length === 0)
           throw new Error(`rule ${rule.id}: trigger must be lower case`);
@@ -83,7 +90,7 @@ export class RuleSet {
           list = [];
           byTrigger.set(t, list);
         }
-        list.push({ index, re });
+        list.push({ index, re, always: plainWord && t.startsWith(re.source) });
       }
     });
     // Where a trigger is a prefix of a longer one that also matches, the longer one is the hit; fold the shorter
@@ -102,7 +109,7 @@ export class RuleSet {
     const anywhere = sorted.filter((t) => !atWordStart.includes(t));
     this.automaton = new TriggerAutomaton(atWordStart, anywhere);
     this.candidates = this.automaton.triggers.map((t) => byTrigger.get(t) ?? []);
-    this.anyCandidate = this.candidates.map((list) => alternationOf(list));
+    this.gates = this.candidates.map((list) => alternationOf(list.filter((c) => !c.always)));
   }
 
   /**
@@ -117,15 +124,28 @@ export class RuleSet {
     for (let h = 0; h < triggerHits.length; h += 2) {
       const at = triggerHits[h] as number;
       const trigger = triggerHits[h + 1] as number;
-      const any = this.anyCandidate[trigger] as RegExp | null;
-      if (any !== null) {
-        any.lastIndex = at;
-        if (!any.test(text)) continue;
-      }
       const candidates = this.candidates[trigger] as Candidate[];
+      const gate = this.gates[trigger] as RegExp | null;
+      // The gate is worth a call only while two or more of the rules it stands for are unmatched.
+      let gated = GATE_UNUSED;
+      if (gate !== null) {
+        let live = 0;
+        for (let c = 0; c < candidates.length; c++) {
+          const candidate = candidates[c] as Candidate;
+          if (!candidate.always && done[candidate.index] === 0) live++;
+        }
+        if (live >= 2) gated = GATE_UNTRIED;
+      }
       for (let c = 0; c < candidates.length; c++) {
-        const { index, re } = candidates[c] as Candidate;
+        const { index, re, always } = candidates[c] as Candidate;
         if (done[index] === 1) continue;
+        if (!always && gated !== GATE_UNUSED) {
+          if (gated === GATE_UNTRIED) {
+            (gate as RegExp).lastIndex = at;
+            gated = (gate as RegExp).test(text) ? GATE_PASSED : GATE_FAILED;
+          }
+          if (gated === GATE_FAILED) continue;
+        }
         re.lastIndex = at;
         if (re.test(text)) {
           done[index] = 1;
@@ -136,6 +156,12 @@ export class RuleSet {
     }
   }
 }
+
+/** Whether a trigger's gate is used at a hit, and what it said. */
+const GATE_UNUSED = 0;
+const GATE_UNTRIED = 1;
+const GATE_PASSED = 2;
+const GATE_FAILED = 3;
 
 /** Group numbers shift when patterns are joined: patterns that refer to their own groups are left alone. */
 const REFERS_TO_GROUPS = /\\[1-9]|\\k<|\(\?<[A-Za-z_$]/;
