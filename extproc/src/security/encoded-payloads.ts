@@ -33,8 +33,13 @@ for (const c of '0123456789abcdefABCDEF') RUN_CLASS[c.charCodeAt(0)] = 2;
 // and made of token characters only.
 if (MIN_RUN < MIN_TOKEN_RUN || RUN_CLASS.some((kind, c) => kind !== 0 && TOKEN_CHAR[c] === 0))
   throw new Error('base64/hex runs must lie inside the token runs searched for them');
-const PERCENT_RUN = /(?<![\w%.~+-])[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}/g;
-const PERCENT_BYTE = /%[0-9A-Fa-f]{2}/;
+/** A percent-encoded run: URL characters around at least three encoded bytes, tried where its stretch starts. */
+const PERCENT_RUN = /(?<![\w%.~+-])[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}/y;
+const PERCENT_BYTE = /%[0-9A-Fa-f]{2}/g;
+/** The characters a percent run holds besides its encoded bytes: [\w.~+-]. */
+const URL_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~+-')
+  URL_CHAR[c.charCodeAt(0)] = 1;
 const ESCAPE_RUN =
   /(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&#[xX][0-9A-Fa-f]{1,6};?|&#[0-9]{1,7};?|\\[0-7]{3}){4,}/g;
 const ESCAPE_ONE =
@@ -215,17 +220,49 @@ function decodeMorse(run: string, maxChars: number): string | null {
   return isReadable(out) ? out : null;
 }
 
+/**
+ * The next match of PERCENT_RUN as a global regex would find it from `from`, without trying the regex at every
+ * position (it starts with `[\w.~+-]*`, so it was entered at every word: 4 ms per MB of documentation). A run's
+ * first encoded byte is the first `%XX` at or after its start, and the run starts where the URL characters before
+ * that byte start; so the regex need only be tried, sticky, there, for each `%XX` in turn.
+ */
+export function nextPercentRun(text: string, from: number): RegExpExecArray | null {
+  PERCENT_BYTE.lastIndex = from;
+  for (let byte = PERCENT_BYTE.exec(text); byte !== null; byte = PERCENT_BYTE.exec(text)) {
+    let start = byte.index;
+    // Not before `from`: the global regex would not look there (nor match at `from` after a URL character).
+    while (start > from) {
+      const c = text.charCodeAt(start - 1);
+      if (c >= 128 || URL_CHAR[c] === 0) break;
+      start--;
+    }
+    PERCENT_RUN.lastIndex = start;
+    const run = PERCENT_RUN.exec(text);
+    if (run !== null) return run;
+  }
+  return null;
+}
+
 interface Family {
   encoding: PayloadEncoding;
-  re: RegExp;
+  /** The next candidate run at or after `from` (its `index` and `[0]`), or null. */
+  next(text: string, from: number): RegExpExecArray | null;
   minLength: number;
   decode(run: string, maxChars: number): string | null;
 }
 
+/** The next match of a global regex from `from`. */
+const searchWith =
+  (re: RegExp) =>
+  (text: string, from: number): RegExpExecArray | null => {
+    re.lastIndex = from;
+    return re.exec(text);
+  };
+
 const FAMILIES: readonly Family[] = [
-  { encoding: 'percent', re: PERCENT_RUN, minLength: 9, decode: decodePercent },
-  { encoding: 'escapes', re: ESCAPE_RUN, minLength: 12, decode: decodeEscapes },
-  { encoding: 'morse', re: MORSE_RUN, minLength: 16, decode: decodeMorse },
+  { encoding: 'percent', next: nextPercentRun, minLength: 9, decode: decodePercent },
+  { encoding: 'escapes', next: searchWith(ESCAPE_RUN), minLength: 12, decode: decodeEscapes },
+  { encoding: 'morse', next: searchWith(MORSE_RUN), minLength: 16, decode: decodeMorse },
 ];
 
 /** Cheap tests that rule a family out without running its regex over the whole text. */
@@ -233,7 +270,7 @@ function mayContain(text: string, family: Family): boolean {
   switch (family.encoding) {
     case 'percent':
       // A `%` alone is everywhere in code (modulo, `%s`); an encoded byte is a `%` and two hex digits.
-      return text.includes('%') && PERCENT_BYTE.test(text);
+      return text.includes('%');
     case 'escapes':
       return text.includes('\\x') || text.includes('\\u') || text.includes('&#') || text.includes('\\0');
     case 'morse':
@@ -310,9 +347,7 @@ export function findEncodedPayloads(
   for (const family of FAMILIES) {
     if (budget.count <= 0 || budget.chars <= 0) break;
     if (text.length < family.minLength || !mayContain(text, family)) continue;
-    const re = family.re;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    for (let m = family.next(text, 0); m !== null; m = family.next(text, m.index + m[0].length)) {
       if (m[0].length < family.minLength) continue;
       const decoded = family.decode(m[0], budget.chars);
       if (decoded === null || decoded === m[0]) continue;

@@ -2,7 +2,7 @@
 // straightforward reference on seeded random and adversarial input (runs at the edges of windows, invisible
 // characters inside tokens, triggers that overlap or prefix each other, long texts that differ in one character).
 import { describe, expect, it } from 'vitest';
-import { findEncodedPayloads } from '../../src/security/encoded-payloads.js';
+import { findEncodedPayloads, nextPercentRun } from '../../src/security/encoded-payloads.js';
 import { isAscii, normalise } from '../../src/security/normalise.js';
 import { SegmentMemo, SegmentMemoTable } from '../../src/security/segment-memo.js';
 import { findTokenRuns, MIN_TOKEN_RUN, TOKEN_CHAR, tokenRunsOf } from '../../src/security/token-runs.js';
@@ -121,6 +121,30 @@ describe('encoded payloads searched inside token runs only', () => {
     for (const text of [payload, `see ${payload}`, `${payload}.`]) {
       const found = findEncodedPayloads(text, { chars: 65_536, count: 16 }, findTokenRuns(text));
       expect(found.map((p) => p.decoded)).toEqual([SECRET_TEXT]);
+    }
+  });
+});
+
+describe('percent-encoded runs found from their encoded bytes', () => {
+  /** The definition: the run regex, tried at every position. */
+  const RUN_EVERYWHERE = /(?<![\w%.~+-])[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}/g;
+  const pieces = ['%', '%4', '%41', '%6f', '%G1', '%%', ...'aZ9_.~+- /=é'];
+
+  it('finds the matches the regex finds, in order, from any starting point', () => {
+    const next = random(13);
+    for (let i = 0; i < 20_000; i++) {
+      const text = textOf(next, pieces, ['', '', '', ' '], 24);
+      const from = Math.floor(next() * (text.length + 1));
+      const expected: string[] = [];
+      RUN_EVERYWHERE.lastIndex = from;
+      for (let m = RUN_EVERYWHERE.exec(text); m !== null; m = RUN_EVERYWHERE.exec(text)) {
+        expected.push(`${m.index}:${m[0]}`);
+      }
+      const found: string[] = [];
+      for (let m = nextPercentRun(text, from); m !== null; m = nextPercentRun(text, m.index + m[0].length)) {
+        found.push(`${m.index}:${m[0]}`);
+      }
+      expect(found, `${JSON.stringify(text)} from ${from}`).toEqual(expected);
     }
   });
 });
