@@ -176,7 +176,13 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     family: 'spoofed_turn',
     weight: 0.55,
     indirectWeight: 0.85,
-    triggers: ['[', '('],
+    // The bracket and what follows it, not the bracket alone: links and calls put thousands of brackets in a megabyte
+    // of documentation or code. Views are folded, so the only spaces left in them are ASCII ones.
+    triggers: ['[', '('].flatMap((bracket) =>
+      ['sys', 'admin', 'developer', 'note', 'override', ' ', '\t', '\n', '\v', '\f', '\r'].map(
+        (next) => bracket + next,
+      ),
+    ),
     pattern: rx(
       String.raw`[\[(]\s*(?:system|admin|developer|sys|note\s+to\s+(?:the\s+)?${AI}|override)(?:\s+|_)?(?:note|message|prompt|override|instructions?|update|command|directive)?\s*:`,
     ),
