@@ -51,7 +51,8 @@ const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES
  */
 const keyedOutsideAscii = (r: SignalRule): boolean =>
   r.triggers.length > 0 && r.triggers.every((t) => !isAscii(t));
-const ALL_RULES = [...INJECTION, ...MALICIOUS_CODE];
+/** Every rule both tables hold, as indexed (for tests that check a property of each). */
+export const ALL_RULES: readonly SignalRule[] = [...INJECTION, ...MALICIOUS_CODE];
 const INDEX = new RuleSet(ALL_RULES.filter((r) => !keyedOutsideAscii(r)));
 const NON_ASCII_RULES = ALL_RULES.filter(keyedOutsideAscii);
 const NON_ASCII_INDEX = new RuleSet(NON_ASCII_RULES);

@@ -4,6 +4,7 @@
 // tried once it has matched. Rules look back with bounded look-behinds instead of starting on
 // common words ("no", "you"), which keeps trigger hits rare on ordinary text.
 import { hasInvisible, type Span, type TextView } from '../normalise.js';
+import { lookbehindLast } from './lookbehind-last.js';
 import { isWholeWordTrigger, TriggerAutomaton } from './trigger-automaton.js';
 
 export interface SignalRule {
@@ -78,7 +79,7 @@ export class RuleSet {
     const inWord = new Set<string>();
     const byTrigger = new Map<string, Candidate[]>();
     rules.forEach((rule, index) => {
-      const re = new RegExp(rule.pattern.source, 'y');
+      const re = new RegExp(lookbehindLast(rule.pattern.source), 'y');
       const plainWord = /^[a-z0-9]+$/.test(re.source);
       for (const t of rule.triggers) {
         if (t !== t.toLowerCase() || t.length === 0)
