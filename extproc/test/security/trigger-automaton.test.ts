@@ -199,6 +199,14 @@ describe('trigger automaton', () => {
     expect(() => new TriggerAutomaton([], ['x'.repeat(33)])).toThrow(/longer than 32/);
   });
 
+  it('refuses more triggers than its two-byte states can number (2^15), and builds just under that', () => {
+    // Triggers sharing no prefix beyond their first letter: each adds its length less one in states.
+    const distinct = (count: number, length: number) =>
+      Array.from({ length: count }, (_, i) => `q${i.toString(36)}`.padEnd(length, 'z'));
+    expect(() => new TriggerAutomaton(distinct(2000, 20), [])).toThrow(/too large/);
+    expect(() => new TriggerAutomaton(distinct(1000, 20), [])).not.toThrow();
+  });
+
   it('refuses a word-start trigger that does not begin with a letter or digit', () => {
     expect(() => new TriggerAutomaton(['-x'], [])).toThrow(/must begin with a letter or digit/);
   });

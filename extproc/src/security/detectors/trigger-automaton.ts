@@ -20,6 +20,9 @@ const SPLIT_MIN = 2048;
  */
 const RING = 32;
 const KEPT_HIT_BUFFER = 1 << 16;
+/** A table entry is a state number below 2^15, plus this bit when a trigger ends in that state. */
+const EMITS = 0x8000;
+const STATE_MASK = 0x7fff;
 
 const IS_WORD = new Uint8Array(65536);
 for (let c = 0; c < 128; c++) if (/[A-Za-z0-9_]/.test(String.fromCharCode(c))) IS_WORD[c] = 1;
@@ -42,13 +45,14 @@ export class TriggerAutomaton {
   readonly triggers: readonly string[];
   /** Character class of each UTF-16 unit; 0 for units in no trigger (they lead back to the root). */
   private readonly classOf: Uint16Array;
-  private readonly width: number;
+  /** log2 of a state's row length: `rows[(state << shift) + class]`. */
+  private readonly shift: number;
   /**
-   * The transitions, premultiplied: `rows[state * width + class]` is the next state's row (`state * width`), or
-   * `-row - 1` when a trigger ends in that state. The scan's step is then a load and a sign test, with no multiply
-   * and no second table on the path from one character to the next (a fifth less time per character).
+   * The transitions: `rows[(state << shift) + class]` is the next state, plus EMITS when a trigger ends in it. Two
+   * bytes an entry: on real text the walk's loads miss the cache, and a table half the size misses less (the shift
+   * costs less than the misses it saves).
    */
-  private readonly rows: Int32Array;
+  private readonly rows: Uint16Array;
   /** Trigger id + 1 ending exactly at a state (0: none). */
   private readonly accepts: Int32Array;
   /** The nearest proper suffix state that accepts (0: none): the other triggers ending here. */
@@ -66,7 +70,7 @@ export class TriggerAutomaton {
   /** The hits of the current `find`, as [start, triggerId] pairs, and how many numbers of it are used. */
   private hits: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
   private hitCount = 0;
-  /** Where the current `find` entered a state that ends a trigger, as [end, row] pairs in text order. */
+  /** Where the current `find` entered a state that ends a trigger, as [end, state] pairs in text order. */
   private ends: Int32Array = new Int32Array(INITIAL_HIT_BUFFER);
   private endCount = 0;
   /** The second half's ends while both halves are walked. */
@@ -98,7 +102,9 @@ export class TriggerAutomaton {
       }
     }
     this.classOf = classOf;
-    this.width = width;
+    let shift = 0;
+    while (1 << shift < width) shift++;
+    this.shift = shift;
 
     // The trie, then breadth-first failure links folded into a complete transition table.
     const children: Map<number, number>[] = [new Map()];
@@ -119,12 +125,11 @@ export class TriggerAutomaton {
       acceptsList[state] = id + 1;
     });
     const states = children.length;
+    if (states > STATE_MASK + 1) throw new Error(`trigger automaton too large: ${states} states`);
     const delta = new Int32Array(states * width);
     const failure = new Int32Array(states);
     const outputLink = new Int32Array(states);
     const emits = new Uint8Array(states);
-    // Rows are state * width: both fit the table's 32 bits with room to spare only below 2^31 entries.
-    if (states * width >= 2 ** 31) throw new Error('trigger automaton too large');
     const accepts = Int32Array.from(acceptsList);
     const queue: number[] = [];
     for (const [cls, next] of children[0] as Map<number, number>) {
@@ -148,10 +153,12 @@ export class TriggerAutomaton {
         }
       }
     }
-    const rows = new Int32Array(states * width);
-    for (let i = 0; i < rows.length; i++) {
-      const next = delta[i] as number;
-      rows[i] = emits[next] === 1 ? -(next * width) - 1 : next * width;
+    const rows = new Uint16Array(states << shift);
+    for (let state = 0; state < states; state++) {
+      for (let cls = 0; cls < width; cls++) {
+        const next = delta[state * width + cls] as number;
+        rows[(state << shift) + cls] = emits[next] === 1 ? next | EMITS : next;
+      }
     }
     this.rows = rows;
     this.accepts = accepts;
@@ -214,19 +221,15 @@ export class TriggerAutomaton {
     return found;
   }
 
-  /** Runs the automaton over [from, to) from `row`, noting each end; returns the row reached. */
-  private walk(units: Uint16Array, from: number, to: number, row: number): number {
-    const { classOf, rows } = this;
+  /** Runs the automaton over [from, to) from `state`, noting each end; returns the state reached. */
+  private walk(units: Uint16Array, from: number, to: number, state: number): number {
+    const { classOf, rows, shift } = this;
     for (let i = from; i < to; i++) {
-      const next = rows[row + (classOf[units[i] as number] as number)] as number;
-      if (next >= 0) {
-        row = next;
-      } else {
-        row = -next - 1;
-        this.noteEnd(i + 1, row);
-      }
+      const next = rows[(state << shift) + (classOf[units[i] as number] as number)] as number;
+      state = next & STATE_MASK;
+      if (next >= EMITS) this.noteEnd(i + 1, state);
     }
-    return row;
+    return state;
   }
 
   /**
@@ -237,13 +240,12 @@ export class TriggerAutomaton {
    * half's ends are noted apart and appended after the first's, keeping them in text order.
    */
   private walkHalves(units: Uint16Array, n: number): void {
-    const { classOf, rows } = this;
+    const { classOf, rows, shift } = this;
     const m = n >> 1;
     let b = Math.max(0, m - this.longest);
     let rb = 0;
     for (; b < m; b++) {
-      const next = rows[rb + (classOf[units[b] as number] as number)] as number;
-      rb = next >= 0 ? next : -next - 1;
+      rb = (rows[(rb << shift) + (classOf[units[b] as number] as number)] as number) & STATE_MASK;
     }
     let ra = 0;
     let a = 0;
@@ -253,27 +255,19 @@ export class TriggerAutomaton {
     let second: Int32Array = this.secondEnds;
     let secondCount = 0;
     while (a < m) {
-      const na = rows[ra + (classOf[units[a] as number] as number)] as number;
-      const nb = rows[rb + (classOf[units[b] as number] as number)] as number;
+      const na = rows[(ra << shift) + (classOf[units[a] as number] as number)] as number;
+      const nb = rows[(rb << shift) + (classOf[units[b] as number] as number)] as number;
       a++;
       b++;
-      if ((na | nb) >= 0) {
-        ra = na;
-        rb = nb;
-        continue;
-      }
-      if (na >= 0) {
-        ra = na;
-      } else {
-        ra = -na - 1;
+      ra = na & STATE_MASK;
+      rb = nb & STATE_MASK;
+      if ((na | nb) < EMITS) continue;
+      if (na >= EMITS) {
         if (firstCount + 2 > first.length) first = grown(first, firstCount + 2);
         first[firstCount++] = a;
         first[firstCount++] = ra;
       }
-      if (nb >= 0) {
-        rb = nb;
-      } else {
-        rb = -nb - 1;
+      if (nb >= EMITS) {
         if (secondCount + 2 > second.length) second = grown(second, secondCount + 2);
         second[secondCount++] = b;
         second[secondCount++] = rb;
@@ -287,20 +281,20 @@ export class TriggerAutomaton {
     this.walk(units, b, n, rb);
   }
 
-  private noteEnd(end: number, row: number): void {
+  private noteEnd(end: number, state: number): void {
     if (this.endCount + 2 > this.ends.length) this.ends = grown(this.ends, this.endCount + 2);
     this.ends[this.endCount++] = end;
-    this.ends[this.endCount++] = row;
+    this.ends[this.endCount++] = state;
   }
 
   /** The hits of the noted ends, settled in order of start. */
   private resolve(units: Uint16Array, n: number): void {
-    const { ends, endCount, width, wordEndOnly, longest } = this;
+    const { ends, endCount, wordEndOnly, longest } = this;
     this.pending = 0;
     this.base = 0;
     for (let k = 0; k < endCount; k += 2) {
       const end = ends[k] as number;
-      const state = (ends[k + 1] as number) / width;
+      const state = ends[k + 1] as number;
       // Most ends on prose are short whole-word triggers inside a longer word ("nc" in "once"): passed over here.
       if (end < n && IS_WORD[units[end] as number] === 1 && wordEndOnly[state] === 1) continue;
       // No trigger ending here or later can start before end - longest.
