@@ -99,6 +99,50 @@ export const LEAK_VARIANT_RULES: readonly SignalRule[] = [
     reason: 'asks for nothing but a fixed phrase',
   }),
   rule({
+    id: 'told_before_the_conversation',
+    family: 'prompt_leak',
+    weight: 0.55,
+    indirectWeight: 0.8,
+    triggers: [
+      'were you told',
+      'were you instructed',
+      'were you given',
+      'were you programmed',
+      'have you been told',
+    ],
+    // What the model was told before the user spoke is its system prompt; "what were you told at the clinic" is not.
+    pattern: rx(
+      String.raw`(?:were\s+you|have\s+you\s+been)\s+(?:told|instructed|given|programmed)\b(?:\s+to\s+do)?\s+(?:just\s+|right\s+)?(?:before|prior\s+to|at\s+the\s+(?:start|beginning)\s+of)\s+(?:my\s+first\s+message|this\s+(?:conversation|chat|session)|our\s+(?:conversation|chat)|we\s+(?:started|began)|i\s+(?:started|joined|wrote|said\s+anything))\b`,
+    ),
+    reason: 'asks what the model was told before the conversation began',
+  }),
+  rule({
+    id: 'canary_phrase_dictated',
+    family: 'override',
+    weight: 0.55,
+    indirectWeight: 0.85,
+    // "I have been PWNED" is the phrase prompt-injection competitions make a model say to prove a hijack; the verb
+    // that dictates it is looked behind ("have I been pwned?" is a question about a breach, not a dictation).
+    triggers: ['pwned', 'p w n e d'],
+    pattern: rx(
+      String.raw`p\s?w\s?n\s?e\s?d\b(?<=\b(?:say|says|saying|print|output|write|type|return|repeat|respond\s+(?:only\s+)?with|reply\s+(?:only\s+)?with|answer\s+(?:only\s+)?with|end\s+with|begin\s+with|start\s+with)\b[^.\n]{0,40}?(?:i\s+have|i've|ive)\s+been\s+p\s?w\s?n\s?e\s?d)`,
+    ),
+    reason: 'dictates the canary phrase of a prompt-injection test',
+  }),
+  rule({
+    id: 'content_dropped_for_new_task',
+    family: 'override',
+    weight: 0.3,
+    indirectWeight: 0.8,
+    triggers: ['forget'],
+    // A user dropping their own article for another task is changing their mind; text inside a document or tool
+    // result telling its reader to forget that very content is taking over the task.
+    pattern: rx(
+      String.raw`forget\s+(?:about\s+)?(?:the|this|that|these|my|your)\s+(?:\S+\s+){0,2}?(?:article|text|document|email|e-mail|page|passage|post|summary|task|translation|review|content|message|instructions?)s?\b\s*[.,;:!]?\s+(?:(?:and|then|now)\s+)?(?:just\s+)?(?:instead\b|(?:write|say|tell|print|output|reply|respond|compose|praise|recommend)\b[^.\n]{0,60}?\binstead\b)`,
+    ),
+    reason: 'tells its reader to forget the content it was given and do something else instead',
+  }),
+  rule({
     id: 'counterfactual_unrestricted_answer',
     family: 'unrestricted',
     weight: 0.5,

@@ -598,7 +598,7 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'alignment',
     ],
     pattern: rx(
-      String.raw`(?:ethical|safety|content|moral|filter(?:ing)?|censorship|moderation|guardrails?|alignment)\s+${G(2)}(?:system|module|filters?|protocols?|restrictions|guidelines|layer|settings?|mechanisms?|training|checks?)?\s*(?:has|have|is|are|was|were)\s+(?:been\s+)?(?:now\s+)?(?:[a-z]+ly\s+|temporar[a-z]*\s+)?(?:disabled|removed|turned\s+off|deactivated|lifted|suspended|bypassed|switched\s+off|off|overridden)\b|(?:filter(?:ing)?|censorship|safety|moderation)\s+(?:level|setting|mode)\s+(?:is\s+)?(?:set\s+to|=|:)\s*(?:0|zero|off|none|disabled|lowest)\b|no\s+(?:filtering|censoring|moderation)\s+(?:will\s+be|is)\s+(?:performed|applied|done)`,
+      String.raw`(?:ethical|safety|content|moral|filter(?:ing)?|censorship|moderation|guardrails?|alignment)\s+${G(2)}(?:system|module|filters?|protocols?|restrictions|guidelines|layer|settings?|mechanisms?|training|checks?)?\s*(?:has|have|is|are|was|were)\s+(?:now\s+)?(?:been\s+)?(?:now\s+)?(?:[a-z]+ly\s+|temporar[a-z]*\s+)?(?:disabled|removed|turned\s+off|deactivated|lifted|suspended|bypassed|switched\s+off|off|overridden)\b|(?:filter(?:ing)?|censorship|safety|moderation)\s+(?:level|setting|mode)\s+(?:is\s+)?(?:set\s+to|=|:)\s*(?:0|zero|off|none|disabled|lowest)\b|no\s+(?:filtering|censoring|moderation)\s+(?:will\s+be|is)\s+(?:performed|applied|done)`,
     ),
     reason: "declares the model's safety system switched off",
   }),
