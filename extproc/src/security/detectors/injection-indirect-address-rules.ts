@@ -97,6 +97,29 @@ export const INDIRECT_ADDRESS_RULES: readonly SignalRule[] = [
     reason: 'content asks for a hostile tone',
   }),
   rule({
+    id: 'salutes_the_ai',
+    family: 'addressed_to_ai',
+    weight: 0.15,
+    indirectWeight: 0.45,
+    triggers: ['dear', 'hello', 'hi', 'hey', 'attention'],
+    // A letter to the reader's assistant rather than to the reader: weak alone, telling beside a request.
+    pattern: rx(
+      String.raw`(?:dear|hello|hi|hey|attention)\s+(?:the\s+)?(?:ai|a\.i\.|assistant|ai\s+assistant|chatbot|llm|language\s+model|ai\s+agent|ai\s+model)\s*[,:!]`,
+    ),
+    reason: 'content greets the AI reading it',
+  }),
+  rule({
+    id: 'users_private_data_requested',
+    family: 'data_request',
+    weight: 0.2,
+    indirectWeight: 0.7,
+    triggers: ["the user's", 'the users'],
+    pattern: rx(
+      String.raw`(?<=\b(?:reply|respond|send|forward|email|e-mail|share|upload|post|give|attach|include|collect|export)\b[^.!?\n]{0,40}?)the\s+users?'?s?\s+(?:full\s+|entire\s+|whole\s+|complete\s+|private\s+)?(?:calendar|contacts?|contact\s+list|address\s+book|emails?|inbox|files|documents|messages|chat\s+history|conversation|passwords?|credentials|location|phone\s+number|api\s+keys?|browsing\s+history)\b`,
+    ),
+    reason: "asks for the user's private data to be sent out",
+  }),
+  rule({
     id: 'reveal_given_instructions',
     family: 'prompt_leak',
     weight: 0.55,

@@ -117,6 +117,29 @@ export const LEAK_VARIANT_RULES: readonly SignalRule[] = [
     reason: 'asks what the model was told before the conversation began',
   }),
   rule({
+    id: 'system_prompt_restated',
+    family: 'prompt_leak',
+    weight: 0.6,
+    indirectWeight: 0.85,
+    triggers: ['your system', 'your initial', 'your original', 'your hidden', 'your secret', 'your internal'],
+    // Summarised, listed or translated, the prompt leaks as surely as printed.
+    pattern: rx(
+      String.raw`(?<=\b(?:summari[sz]e|paraphrase|list|outline|describe|explain|translate|rephrase|condense)\s+(?:me\s+|us\s+)?(?:all\s+(?:of\s+)?)?)your\s+(?:system|initial|original|hidden|secret|internal)\s+(?:prompt|instructions|message|rules|directives)\b`,
+    ),
+    reason: 'asks for its system prompt restated in other words',
+  }),
+  rule({
+    id: 'received_instructions_piecemeal',
+    family: 'prompt_leak',
+    weight: 0.55,
+    indirectWeight: 0.8,
+    triggers: ['first', 'opening', 'last'],
+    pattern: rx(
+      String.raw`(?:first|opening|last)\s+(?:sentence|line|word|paragraph|rule)s?\s+of\s+(?:the|your)\s+(?:system\s+)?(?:instructions|prompt|message|rules)\s+(?:that\s+)?you\s+(?:received|were\s+given|got|have\s+been\s+given)\b`,
+    ),
+    reason: 'asks for the instructions it received, a piece at a time',
+  }),
+  rule({
     id: 'canary_phrase_dictated',
     family: 'override',
     weight: 0.55,

@@ -75,7 +75,7 @@ export const MULTILINGUAL_RULES: readonly SignalRule[] = [
     weight: 0.5,
     triggers: ['ohne', 'keine', 'sin', 'sem', 'sans', 'senza', 'no hay', 'nao ha'],
     pattern: rx(
-      String.raw`(?:ohne|keine|sin|sem|sans|senza|no\s+hay|nao\s+ha)\s+(?:jegliche\s+|irgendwelche\s+|ninguna\s+|ningun\s+|nenhuma\s+|aucune?\s+|alcuna\s+|alcun\s+)?(?:einschrankungen|beschrankungen|zensur|filter|moral|ethik|restricciones|censura|filtros|limites|etica|moral|restricoes|restrictions?|censure|filtres?|morale|ethique|restrizioni|filtri|etica)\b`,
+      String.raw`(?:ohne|keine|sin|sem|sans|senza|no\s+hay|nao\s+ha)\s+(?:jegliche\s+|irgendwelche\s+|ninguna\s+|ningun\s+|nenhuma\s+|aucune?\s+|alcuna\s+|alcun\s+)?(?:einschrankungen|beschrankungen|zensur|filter|moral|ethik|restricciones|censura|filtros|limites|etica|moral|restricoes|restrictions?|censure|filtres?|morale|ethique|restrizioni|filtri|etica|(?:einschrankung|beschrankung|restriccion|restricao|restrizione|limitacion|limitazione)\s+(?:etica|moral|morale|ethische|moralische|de\s+seguridad|di\s+sicurezza|de\s+seguranca))\b`,
     ),
     reason: 'describes an assistant without restrictions (non-English)',
   }),

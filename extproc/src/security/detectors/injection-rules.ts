@@ -68,7 +68,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.9,
     triggers: ['ignor', 'disregard', 'forget'],
     pattern: rx(
-      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|forget(?:ting)?)\s+(?:about\s+)?(?:all\s+(?:of\s+)?|everything\s+|anything\s+|what(?:ever)?\s+)?(?:(?:that\s+)?(?:you(?:'ve|'re| have| were| are)?\s+)?(?:been\s+|was\s+|were\s+|have\s+been\s+)?(?:told|instructed|taught|programmed|trained)|(?:that\s+)?(?:came\s+|was\s+|is\s+|written\s+|from\s+)?(?:the\s+)?(?:before|above)\b|(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:discussed|talked\s+about|said|told\s+you|agreed|covered|written)|(?:so\s+far|until\s+now|up\s+to\s+now|up\s+until\s+now)\b|(?:that\s+)?(?:was|were|has\s+been|have\s+been|you\s+were|you've\s+been|i've|i\s+have)\s+(?:said|stated|written|mentioned|given|provided|shown|entered|typed)\s+(?:to\s+you\s+)?(?:before|above|earlier|previously|so\s+far|until\s+now|up\s+to\s+(?:now|this\s+point))\b|(?:your|the)\s+(?:developers?|creators?|makers?|programmers?|operators?|owners?|administrators?|admins?|company|trainers?)\s+(?:have\s+|has\s+)?(?:told|instructed|taught|said|programmed|trained)\b|(?:your|the)\s+(?:instructions|rules|guidelines|programming|training|restrictions|filters|limitations|policies|ethics|morals)|that\s+you(?:'re|\s+are)\s+(?:an?\s+)?${AI})`,
+      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|forget(?:ting)?)\s+(?:about\s+)?(?:all\s+(?:of\s+)?|everything\s+|anything\s+|what(?:ever)?\s+)?(?:(?:that\s+)?(?:you(?:'ve|'re| have| were| are)?\s+)?(?:been\s+|was\s+|were\s+|have\s+been\s+)?(?:told|instructed|taught|programmed|trained)|(?:that\s+)?(?:came\s+|was\s+|is\s+|written\s+|from\s+)?(?:the\s+)?(?:before|above)\b|(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:discussed|talked\s+about|said|told\s+you|agreed|covered|written)|(?:so\s+far|until\s+now|up\s+to\s+now|up\s+until\s+now)\b|(?:that\s+)?(?:was|were|has\s+been|have\s+been|you\s+were|you've\s+been|i've|i\s+have)\s+(?:said|stated|written|mentioned|given|provided|shown|entered|typed)\s+(?:to\s+you\s+)?(?:before|above|earlier|previously|so\s+far|until\s+now|up\s+to\s+(?:now|this\s+point))\b|(?:your|the)\s+(?:developers?|creators?|makers?|programmers?|operators?|owners?|administrators?|admins?|company|trainers?)\s+(?:have\s+|has\s+)?(?:told|instructed|taught|said|programmed|trained)\b|(?:your|the)\s+(?:instructions|rules|guidelines|programming|training|restrictions|filters|limitations|policies|ethics|morals)|that\s+you(?:'re|\s+are)\s+(?:an?\s+)?${AI}|(?:the|this)\s+(?:website|web\s?page|page|site|document|email|e-mail|text|article|message|post)\s+(?:says|said|states|told\s+you|tells\s+you)\s+(?:before|above)\b)`,
     ),
     reason: 'asks to disregard what the model was told',
   }),
@@ -82,7 +82,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     // how an injection inside data takes over an application's prompt. ("Skip the summary and just tell me" is a
     // user changing their mind: only ignoring and disregarding count.)
     pattern: rx(
-      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|abandon(?:ing)?)\s+(?:the|your|this|that|these|those|any|all)\s+(?:\S+\s+){0,3}?(?:task|tasks|instructions?|request|assignment|job|prompt|translation|translating|summary|summari[sz]ing|summari[sz]ation|question)\s*,?\s+(?:and|then|,)\s+(?:instead\s+|rather\s+|just\s+|only\s+|simply\s+)*(?:say|print|output|write|respond|reply|return|type|repeat|reveal|state|tell\s+me|answer\s+with|spell\s+out)\b`,
+      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|abandon(?:ing)?)\s+(?:the|your|this|that|these|those|any|all)\s+(?:\S+\s+){0,3}?(?:task|tasks|instructions?|request|assignment|job|prompt|translation|translating|summary|summari[sz]ing|summari[sz]ation|question)\s*,?\s+(?:and|then|,)\s+(?:instead\s+|rather\s+|just\s+|only\s+|simply\s+)*(?:say|print|output|write|respond|reply|return|type|repeat|reveal|state|tell\s+(?:me|the\s+(?:user|reader|customer)s?|users|readers|customers|them|everyone)|answer\s+with|spell\s+out)\b`,
     ),
     reason: 'asks to drop the task given and say something else instead',
   }),
@@ -627,7 +627,7 @@ export const INJECTION_COMPACT_RULES: readonly SignalRule[] = [
     indirectWeight: 0.95,
     triggers: ['ignor', 'disregard', 'forget'],
     pattern: rx(
-      `(?:ignore|disregard|forget)(?:all|any|the|your|every|everything)?(?:previous|prior|above|earlier|preceding|original|initial)${L}(?:instruction|prompt|rule|direction|guideline|command)`,
+      `(?:ignore|disregard|forget)(?:all|any|the|your|every|everything)?(?:previous|prior|above|earlier|preceding|original|initial)${L}(?:instruction|prompt|rule|direction|guideline|command)|(?:ignore|disregard)(?:all|everything|the){0,2}(?:above|previous|prior)(?:and|then)(?:say|print|output|tell|reveal|write|repeat)`,
     ),
     reason: 'asks to ignore earlier instructions (spelling disguised)',
   }),

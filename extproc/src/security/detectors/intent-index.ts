@@ -11,6 +11,7 @@ import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
 import { INVERSION_RULES } from './jailbreak-inversion-rules.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
+import { PRETEXT_RULES } from './jailbreak-pretext-rules.js';
 import { PRIMING_RULES } from './jailbreak-priming-rules.js';
 import { REFUSAL_RULES } from './jailbreak-refusal-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
@@ -39,6 +40,7 @@ const INJECTION: readonly SignalRule[] = [
   ...TECHNIQUE_RULES,
   ...INVERSION_RULES,
   ...PRIMING_RULES,
+  ...PRETEXT_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];
