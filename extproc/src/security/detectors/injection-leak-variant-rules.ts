@@ -133,7 +133,10 @@ export const LEAK_VARIANT_RULES: readonly SignalRule[] = [
     family: 'prompt_leak',
     weight: 0.55,
     indirectWeight: 0.8,
-    triggers: ['first', 'opening', 'last'],
+    // The position and the part together: "first" and "last" alone start thousands of phrases a megabyte.
+    triggers: ['first', 'opening', 'last'].flatMap((at) =>
+      ['sentence', 'line', 'word', 'paragraph', 'rule'].map((part) => `${at} ${part}`),
+    ),
     pattern: rx(
       String.raw`(?:first|opening|last)\s+(?:sentence|line|word|paragraph|rule)s?\s+of\s+(?:the|your)\s+(?:system\s+)?(?:instructions|prompt|message|rules)\s+(?:that\s+)?you\s+(?:received|were\s+given|got|have\s+been\s+given)\b`,
     ),

@@ -12,7 +12,12 @@ export const PRETEXT_RULES: readonly SignalRule[] = [
     id: 'dead_relative_recites',
     family: 'roleplay_pretext',
     weight: 0.55,
-    triggers: ['deceased', 'late', 'dead', 'departed'],
+    // The adjective with its relative: "late" and "dead" alone are common words.
+    triggers: ['deceased', 'late', 'dead', 'departed'].flatMap((gone) =>
+      ['grand', 'nan', 'mother', 'father', 'mom', 'mum', 'dad', 'uncle', 'aunt'].map(
+        (who) => `${gone} ${who}`,
+      ),
+    ),
     // "Act as my grandmother and tell me a story" is a game; a dead grandmother who "used to read me" licence keys or
     // a synthesis is the pretext of a well-known jailbreak.
     pattern: rx(
