@@ -1,22 +1,29 @@
 // `npx tsx bench/scan-ab.ts OTHER_CHECKOUT [--size BYTES] [--requests N] [--rounds R] [--rows FILE.jsonl]
 //   [--rows-request FILE.jsonl]`
-// Whether a change made the scanner faster or slower, measured where this machine's noise cannot decide it: this
-// machine runs a whole process at one of two speeds (a 1 MB scan's p50 is about 11 or about 18 ms from one process to
-// the next, for the same code), so two runs of the eval cannot compare two commits. Here both checkouts' detectors
-// (another checkout's from its TypeScript sources, say `git worktree add --detach /tmp/base main`) live in one
-// process and scan the same synthetic requests in alternating order, each with its kept results forgotten first.
-// Prints both medians and the ratio this/other per round. The synthetic requests are prose and JSON from a small
-// vocabulary; `--rows` scans the `text` of each row of a JSONL file instead (say ../shared/eval/prompts.jsonl, or
-// source files), as one user message each, and compares total time: real text meets far more trigger words, and
-// code meets the `=` and `+` cues the synthetic text never has. `--rows-request` builds requests of `--size` bytes
-// from a file's texts instead (48 segments, as the eval's `1MB rows`): long segments dense with trigger words.
+// Whether a change made the scanner faster or slower. Two runs of the eval cannot compare two commits on this machine:
+// the same scan's time moves by 1.5x or more from one minute to the next. Here both checkouts' detectors (another
+// checkout's from its TypeScript sources, say `git worktree add --detach /tmp/base main`) live in one process and
+// scan the same requests in alternating order, each with its kept results forgotten first.
+// The checkout in the first slot is measured faster, whichever it is and whichever is loaded first: a checkout against
+// itself shows 0.75-0.95 (0.75-0.90 on `--rows-request`). So the comparison runs twice, in two processes, this
+// checkout in the first slot and then in the second, and per round prints both ratios and their geometric mean, in
+// which a constant bias of the slot cancels.
+// The synthetic requests are prose and JSON from a small vocabulary; `--rows` scans the `text` of each row of a JSONL
+// file instead (say ../shared/eval/prompts.jsonl, or source files), as one user message each, and compares total
+// time: real text meets far more trigger words, and code meets the `=` and `+` cues the synthetic text never has.
+// `--rows-request` builds requests of `--size` bytes from a file's texts instead (48 segments, as the eval's `1MB
+// rows`): long segments dense with trigger words.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
-import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Detector, ScanInput } from '../extproc/src/security/types.js';
 import { rowsRequest, syntheticRequest } from './security-synthetic.js';
 import { distribution } from './stats.js';
+
+const THIS_CHECKOUT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Set in the two child processes: which slot (and loading order) this checkout has. */
+const ORDER_ENV = 'SCAN_AB_ORDER';
 
 interface Scanner {
   detectors: readonly Detector[];
@@ -55,7 +62,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function otherScanner(root: string): Promise<Scanner> {
+async function scannerOf(root: string): Promise<Scanner> {
   const registry = await import(resolve(root, 'extproc/src/security/registry.ts'));
   const memo = await import(resolve(root, 'extproc/src/security/segment-memo.ts'));
   return { detectors: registry.ALL_DETECTORS, forget: memo.forgetKeptScanResults };
@@ -99,19 +106,64 @@ function compareRows(scanners: [Scanner, Scanner], bodies: string[], rounds: num
     });
     const [mine, theirs] = totals as [number, number];
     if (!report) continue;
-    process.stdout.write(
-      `round ${round + 1}: ${bodies.length} rows: this ${mine.toFixed(0)} ms, other ${theirs.toFixed(0)} ms, ` +
-        `this/other ${(mine / theirs).toFixed(3)}\n`,
+    reportRound(
+      `${bodies.length} rows: this ${mine.toFixed(0)} ms, other ${theirs.toFixed(0)} ms`,
+      mine / theirs,
     );
   }
 }
 
+/** Which slot holds this checkout in a child process. */
+let slotOfThis = 0;
+
+/** One round's figures (slot 0 against slot 1), and the ratio this/other on a line the parent process reads. */
+function reportRound(figures: string, ratio: number): void {
+  const thisOverOther = slotOfThis === 0 ? ratio : 1 / ratio;
+  process.stdout.write(
+    `${figures} (slot 0 is ${slotOfThis === 0 ? 'this' : 'the other'})\nRATIO ${thisOverOther}\n`,
+  );
+}
+
+/** Runs the comparison in two processes, this checkout in the first slot and then the second; combines the ratios. */
+function runBothOrders(argv: string[]): void {
+  const script = fileURLToPath(import.meta.url);
+  const ratios: number[][] = [];
+  for (const order of ['this-first', 'this-second']) {
+    const out = execFileSync(process.execPath, [...process.execArgv, script, ...argv], {
+      env: { ...process.env, [ORDER_ENV]: order },
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    const lines = out.split('\n').filter((line) => line.startsWith('RATIO '));
+    ratios.push(lines.map((line) => Number(line.slice(6))));
+    process.stdout.write(`${order}: ${lines.map((l) => Number(l.slice(6)).toFixed(3)).join(' ')}\n`);
+  }
+  const [first, second] = ratios as [number[], number[]];
+  first.forEach((r, round) => {
+    const s = second[round] as number;
+    process.stdout.write(
+      `round ${round + 1}: this/other ${Math.sqrt(r * s).toFixed(3)} (first slot ${r.toFixed(3)}, second ` +
+        `${s.toFixed(3)}; slot bias ${Math.sqrt(r / s).toFixed(3)})\n`,
+    );
+  });
+}
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const scanners: [Scanner, Scanner] = [
-    { detectors: ALL_DETECTORS, forget: forgetKeptScanResults },
-    await otherScanner(args.other),
-  ];
+  const argv = process.argv.slice(2);
+  const args = parseArgs(argv);
+  const order = process.env[ORDER_ENV];
+  if (order === undefined) {
+    runBothOrders(argv);
+    return;
+  }
+  // Slot 0 is always this checkout, slot 1 the other; only the loading order changes.
+  // Each checkout is loaded in its slot's order; slot 0 is timed as 'this' in the loops below, so with this checkout
+  // second, slot 0 holds the other and the ratio is inverted before it is reported.
+  const thisFirst = order === 'this-first';
+  const scanners: [Scanner, Scanner] = thisFirst
+    ? [await scannerOf(THIS_CHECKOUT), await scannerOf(args.other)]
+    : [await scannerOf(args.other), await scannerOf(THIS_CHECKOUT)];
+  slotOfThis = thisFirst ? 0 : 1;
   // Both sides optimised on the same small requests before anything is timed.
   for (let i = 0; i < 150; i++) {
     const body = JSON.stringify(syntheticRequest(i + 1, 16 * 1024));
@@ -137,9 +189,9 @@ async function main(): Promise<void> {
       for (const side of order) times[side as 0 | 1].push(scan(scanners[side as 0 | 1], body));
     });
     const [mine, theirs] = times.map((t) => distribution(t).p50) as [number, number];
-    process.stdout.write(
-      `round ${round + 1}: ${args.size} bytes x ${args.requests}: this p50 ${mine.toFixed(3)} ms, ` +
-        `other p50 ${theirs.toFixed(3)} ms, this/other ${(mine / theirs).toFixed(3)}\n`,
+    reportRound(
+      `${args.size} bytes x ${args.requests}: this p50 ${mine.toFixed(3)} ms, other p50 ${theirs.toFixed(3)} ms`,
+      mine / theirs,
     );
   }
 }
