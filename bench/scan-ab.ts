@@ -5,7 +5,7 @@
 // checkout's from its TypeScript sources, say `git worktree add --detach /tmp/base main`) live in one process and
 // scan the same requests in alternating order, each with its kept results forgotten first.
 // The checkout in the first slot is measured faster, whichever it is and whichever is loaded first: a checkout against
-// itself shows 0.75-0.95 (0.75-0.90 on `--rows-request`). So the comparison runs twice, in two processes, this
+// itself shows 0.91-0.99 on synthetic requests and rows, 0.62-0.90 on `--rows-request` of real text. So the comparison runs twice, in two processes, this
 // checkout in the first slot and then in the second, and per round prints both ratios and their geometric mean, in
 // which a constant bias of the slot cancels.
 // The synthetic requests are prose and JSON from a small vocabulary; `--rows` scans the `text` of each row of a JSONL
