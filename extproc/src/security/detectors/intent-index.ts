@@ -19,6 +19,7 @@ import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
 import { TECHNIQUE_RULES } from './jailbreak-technique-rules.js';
 import { VARIANT_RULES } from './jailbreak-variant-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
+import { ESCALATION_COMMAND_RULES, ESCALATION_INTENT_RULES } from './malicious-code-escalation-rules.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
 import { FRAMING_RULES } from './persona-framing-rules.js';
 import { JAILBREAK_LEXICON, PERSONA_RULES } from './persona-rules.js';
@@ -43,7 +44,8 @@ const INJECTION: readonly SignalRule[] = [
   ...PRETEXT_RULES,
   ...JAILBREAK_LEXICON,
 ];
-const MALICIOUS_CODE: readonly SignalRule[] = [...COMMAND_RULES, ...INTENT_RULES];
+const COMMANDS: readonly SignalRule[] = [...COMMAND_RULES, ...ESCALATION_COMMAND_RULES];
+const MALICIOUS_CODE: readonly SignalRule[] = [...COMMANDS, ...INTENT_RULES, ...ESCALATION_INTENT_RULES];
 
 /**
  * Rules keyed only on non-ASCII triggers (other scripts, an emoji) get their own automaton. The main automaton's
@@ -119,7 +121,7 @@ export function maliciousCodeSignals(normalised: Normalised, original: string): 
   return allSignals(normalised, original).maliciousCode.slice();
 }
 
-const COMMAND_SET = new Set<SignalRule>(COMMAND_RULES);
+const COMMAND_SET = new Set<SignalRule>(COMMANDS);
 
 /** Whether a rule belongs to the command tables (concrete commands rather than prose). */
 export const isCommandRule = (rule: SignalRule): boolean => COMMAND_SET.has(rule);

@@ -23,7 +23,7 @@ const DEFENSIVE =
   /\b(?:detect\w*|prevent\w*|protect\w*|defen[cs]\w*|defend\w*|mitigat\w*|block\w*|monitor\w*|harden\w*|identif\w*|flag\w*|alert\w*|secur(?:e|es|ing)|audit\w*|scan(?:s|ning)?\s+for|respond(?:ing)?\s+to|recover(?:ing)?\s+from|analy[sz]\w*|resist\w*|safeguard\w*|counter\w*|remediat\w*|patch\w*|thwart\w*|guard\w*|quarantin\w*|investigat\w*|triage|incident\s+response|stop(?:s|ping)?|limit(?:s|ing)?|restrict\w*|deny|denies|denying|check\w*\s+for|look\w*\s+for|hunt\w*\s+for|search\w*\s+for|remov\w*|clean\w*|uninstall\w*|eradicat\w*|disinfect\w*|verif\w*|test(?:s|ing)?\s+for|assess\w*|evaluat\w*|review\w*|indicators?\s+of\s+compromise|iocs?)\b/g;
 /** A defensive word right after one of these is part of the attack ("evade detection", "without alerting"). */
 const EVASIVE_BEFORE =
-  /\b(?:evad\w*|avoid\w*|bypass\w*|circumvent\w*|escap\w*|without|hid\w*\s+from|undetected\s+by|defeat\w*|disabl\w*|fool\w*|not|n't)\s+(?:\S+\s+)?$/;
+  /\b(?:evad\w*|avoid\w*|bypass\w*|circumvent\w*|escap\w*|without|hid\w*\s+from|undetected\s+by|defeat\w*|disabl\w*|fool\w*|not|n't)\s+(?:\S+\s+){0,3}$/;
 /** A negation up to ten words before the term, with no new instruction in between ("must not X, Y or Z"). */
 const NEGATED_BEFORE =
   /(?:\b(?:not|no|never|without|nor|avoid(?:s|ing)?|free\s+of|refrain\s+from|instead\s+of|prohibited|forbidden|banned)|n't)\s+(?:(?!(?:write|create|generate|build|make|then|but|instead)\b)[^\s.;:!?]+[\s,]+){0,10}$/;
