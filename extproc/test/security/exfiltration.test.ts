@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BULK_THRESHOLD, exfiltrationDetector } from '../../src/security/detectors/exfiltration.js';
+import { isCardIssuer, luhnValid, PUBLISHED_TEST_CARDS } from '../../src/security/detectors/personal-data.js';
 import type { Finding, ScanInput, ScanSegment } from '../../src/security/types.js';
 import { FakeCredentials, inputOf, segment, spanText } from './fake-credentials.js';
 
@@ -116,7 +117,7 @@ describe('exfiltration detector: URLs carrying data', () => {
 
 describe('exfiltration detector: personal data', () => {
   it('reports one payment card, with its exact span, and only Luhn-valid issuer numbers', () => {
-    const card = withLuhn('411111111111111').replace(/(\d{4})(?=\d)/g, '$1 ');
+    const card = withLuhn('453201511283036').replace(/(\d{4})(?=\d)/g, '$1 ');
     const { input, findings } = scanOne(segment(`charge card ${card} today`));
     expect(findings.map((f) => [f.rule, f.severity, spanText(input, f)])).toEqual([
       ['payment_card', 'high', card],
@@ -126,6 +127,18 @@ describe('exfiltration detector: personal data', () => {
     for (const text of [wrongCheck, notAnIssuer, `order ${withLuhn('12345678901234')}`]) {
       expect(scanOne(segment(text)).findings, text).toEqual([]);
     }
+  });
+
+  it('leaves out the card numbers payment providers publish for test modes, each one a valid card otherwise', () => {
+    for (const digits of PUBLISHED_TEST_CARDS) {
+      expect(isCardIssuer(digits) && luhnValid(digits), digits).toBe(true);
+    }
+    const pasted =
+      'Stripe test mode: use 4242 4242 4242 4242 or 5555-5555-5555-4444, any future date and any CVC.';
+    expect(scanOne(segment(pasted)).findings).toEqual([]);
+    // One digit away from the test card, with its own check digit: somebody's card.
+    const real = withLuhn('424242424242423');
+    expect(scanOne(segment(`card ${real}`)).findings.map((f) => f.rule)).toEqual(['payment_card']);
   });
 
   it('reports US SSNs in issued ranges and valid IBANs; ignores impossible ones', () => {

@@ -131,7 +131,7 @@ export function luhnValid(digits: string): boolean {
 }
 
 /** Issuer ranges and lengths of the major card networks (an IIN is the leading digits). */
-function isCardIssuer(digits: string): boolean {
+export function isCardIssuer(digits: string): boolean {
   const n = digits.length;
   const two = Number(digits.slice(0, 2));
   const four = Number(digits.slice(0, 4));
@@ -145,6 +145,42 @@ function isCardIssuer(digits: string): boolean {
   return false;
 }
 
+/**
+ * Card numbers that payment providers publish for their test modes (Stripe, Braintree, Adyen and the networks' own
+ * documentation). Developers paste them daily while wiring up checkouts; they belong to nobody.
+ */
+export const PUBLISHED_TEST_CARDS: ReadonlySet<string> = new Set([
+  '4242424242424242',
+  '4000056655665556',
+  '4111111111111111',
+  '4012888888881881',
+  '4222222222222',
+  '4000002500003155',
+  '4000000000009995',
+  '4000000000000002',
+  '4000000000003220',
+  '5555555555554444',
+  '2223003122003222',
+  '5200828282828210',
+  '5105105105105100',
+  '5500000000000004',
+  '2222400070000005',
+  '378282246310005',
+  '371449635398431',
+  '340000000000009',
+  '378734493671000',
+  '6011111111111117',
+  '6011000990139424',
+  '6011981111111113',
+  '3056930009020004',
+  '36227206271667',
+  '30569309025904',
+  '38520000023237',
+  '3566002020360505',
+  '3530111333300000',
+  '6200000000000005',
+]);
+
 function findCards(text: string, out: PersonalDataItem[]): void {
   CARD.lastIndex = 0;
   for (
@@ -156,7 +192,7 @@ function findCards(text: string, out: PersonalDataItem[]): void {
     // One separator style throughout: `4111 1111-1111` is two numbers, not a card.
     if (written.includes(' ') && written.includes('-')) continue;
     const digits = digitsOf(written);
-    if (isCardIssuer(digits) && luhnValid(digits)) {
+    if (isCardIssuer(digits) && luhnValid(digits) && !PUBLISHED_TEST_CARDS.has(digits)) {
       out.push({ kind: 'card', start: m.index, end: m.index + written.length, key: digits });
     }
   }
