@@ -97,6 +97,10 @@ function urlAt(text: string, schemeEnd: number): UrlSpan | null {
   return end > schemeEnd + 3 ? { start, end, context: urlContext(text, start) } : null;
 }
 
+/** An empty last parameter named for data (a badge's empty `label=` is only styling). */
+const EMPTY_LAST_PARAMETER =
+  /[?&](?:d|q|c|m|p|x|data|msg|message|text|content|chat|log|info|payload|input|query|secret|token|key|body|note|prompt|history|conversation|summary)=$/;
+
 /** Words joined by `+` or `%20` in a query: a sentence, not a parameter. */
 function hasFreeText(query: string): boolean {
   if (query.length < 32) return false;
@@ -113,6 +117,8 @@ function dataInUrl(url: string, context: UrlContext): Carried | null {
   const rest = url.slice(pathStart);
   const slot = TEMPLATE_SLOT.exec(rest);
   if (slot !== null && (context !== 'raw' || SENSITIVE_SLOT.test(slot[0]))) return 'slot';
+  // An auto-loaded image whose URL ends in an empty parameter (`…/p.png?d=`) is a slot left for the model to fill.
+  if (context === 'image' && EMPTY_LAST_PARAMETER.test(rest)) return 'slot';
   const query = rest.indexOf('?');
   if (context !== 'raw' && query !== -1 && hasFreeText(rest.slice(query + 1))) return 'free_text';
   const minDecoded = context === 'raw' ? 48 : 16;
