@@ -4,6 +4,7 @@
 // of every rule on random and overlapping input.
 import { describe, expect, it } from 'vitest';
 import { RuleSet, type SignalRule } from '../../src/security/detectors/intent-signals.js';
+import { seededUniform } from './support.js';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const isWholeWord = (t: string) => t.length <= 3 && /^[a-z0-9].*[a-z0-9]$|^[a-z0-9]$/.test(t);
@@ -145,19 +146,11 @@ function scan(set: RuleSet, text: string): number[][] {
   return found.sort((a, b) => (a[0] as number) - (b[0] as number));
 }
 
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
-    return state / 0x80000000;
-  };
-}
-
 describe('rule set trigger search', () => {
   for (const wordStart of [true, false]) {
     it(`tries every rule where one alternation of all triggers would (word starts: ${wordStart})`, () => {
       const set = new RuleSet(RULES, wordStart);
-      const next = random(wordStart ? 3 : 4);
+      const next = seededUniform(wordStart ? 3 : 4);
       let matched = 0;
       for (let i = 0; i < 4000; i++) {
         let text = '';

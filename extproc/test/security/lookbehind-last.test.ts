@@ -4,14 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALL_RULES } from '../../src/security/detectors/intent-index.js';
 import { lookbehindLast } from '../../src/security/detectors/lookbehind-last.js';
-
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
-    return state / 0x80000000;
-  };
-}
+import { seededUniform } from './support.js';
 
 describe('look-behinds tested last', () => {
   it('puts a look-ahead for the rest in front of each alternative led by look-behinds', () => {
@@ -39,7 +32,7 @@ describe('look-behinds tested last', () => {
       ...new Set(ALL_RULES.flatMap((r) => [...r.triggers, ...(r.pattern.source.match(/[a-z']{2,}/g) ?? [])])),
     ];
     const glue = [' ', ' ', ' ', '  ', '\n', ', ', '. ', ': ', ' "', '('];
-    const next = random(21);
+    const next = seededUniform(21);
     const texts: string[] = [];
     for (let i = 0; i < 300; i++) {
       let text = '';

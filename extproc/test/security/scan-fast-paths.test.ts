@@ -7,16 +7,7 @@ import { isAscii, normalise } from '../../src/security/normalise.js';
 import { SegmentMemo, SegmentMemoTable } from '../../src/security/segment-memo.js';
 import { findTokenRuns, MIN_TOKEN_RUN, TOKEN_CHAR, tokenRunsOf } from '../../src/security/token-runs.js';
 import type { ScanSegment } from '../../src/security/types.js';
-import { textSegment as segment } from './support.js';
-
-/** Deterministic pseudo-random numbers, so a failure names its input. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
-    return state / 0x80000000;
-  };
-}
+import { seededUniform, textSegment as segment } from './support.js';
 
 function pick<T>(next: () => number, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)] as T;
@@ -76,7 +67,7 @@ describe('long token runs', () => {
   }
 
   it('finds exactly the maximal runs a character-by-character walk finds', () => {
-    const next = random(11);
+    const next = seededUniform(11);
     for (let i = 0; i < 3000; i++) {
       const text = textOf(next, TOKENISH, GLUE, 24);
       expect(findTokenRuns(text), JSON.stringify(text)).toEqual(naiveRuns(text));
@@ -101,7 +92,7 @@ describe('long token runs', () => {
 
 describe('encoded payloads searched inside token runs only', () => {
   it('finds the same payloads, in the same order, under the same budgets', () => {
-    const next = random(23);
+    const next = seededUniform(23);
     for (let i = 0; i < 3000; i++) {
       const text = textOf(next, TOKENISH, GLUE, 16);
       for (const [chars, count] of [
@@ -131,7 +122,7 @@ describe('percent-encoded runs found from their encoded bytes', () => {
   const pieces = ['%', '%4', '%41', '%6f', '%G1', '%%', ...'aZ9_.~+- /=é'];
 
   it('finds the matches the regex finds, in order, from any starting point', () => {
-    const next = random(13);
+    const next = seededUniform(13);
     for (let i = 0; i < 20_000; i++) {
       const text = textOf(next, pieces, ['', '', '', ' '], 24);
       const from = Math.floor(next() * (text.length + 1));
@@ -153,7 +144,7 @@ describe('ASCII fast path of the normaliser', () => {
   const NON_ASCII = /[\u0080-\uffff]/;
 
   it('isAscii agrees with a search for any unit above 0x7f, lone surrogates included', () => {
-    const next = random(5);
+    const next = seededUniform(5);
     const units = [0x41, 0x7f, 0x80, 0xe9, 0x2028, 0xd800, 0xdc00, 0xffff, 0x20, 0x0a];
     for (let i = 0; i < 5000; i++) {
       let text = '';
@@ -164,7 +155,7 @@ describe('ASCII fast path of the normaliser', () => {
   });
 
   it('reads ASCII text exactly as the run-by-run fold reads it', () => {
-    const next = random(9);
+    const next = seededUniform(9);
     const words = ['Ignore', 'ALL', 'previous', 'rules', 'x', '1gn0r3', '\t', 'a-b', 'Q3'];
     for (let i = 0; i < 500; i++) {
       const ascii = textOf(next, words, [' ', '\n', ''], 30);

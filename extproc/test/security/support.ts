@@ -12,6 +12,15 @@ import type {
   Severity,
 } from '../../src/security/types.js';
 
+/** Deterministic pseudo-random numbers in [0, 1) from a seed, so a failing random test names its input. */
+export function seededUniform(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
+    return state / 0x80000000;
+  };
+}
+
 /** One segment holding `text`: a user message, or a tool result from the tool. */
 export function textSegment(text: string, kind: SegmentKind = 'message'): ScanSegment {
   return { kind, messageIndex: 0, role: kind === 'tool_result' ? 'tool' : 'user', partIndex: 0, text };
