@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { SecurityMetrics } from './metrics.js';
 import { memoryRunawayMonitor, redisRunawayMonitor } from './runaway-check.js';
 import { SecurityStage } from './stage.js';
+import { warmUpScanner } from './warm-up.js';
 
 /** null when ACC_SECURITY_ENABLED is off: the request path then has no scanner at all. */
 export async function createSecurityStage(
@@ -14,6 +15,8 @@ export async function createSecurityStage(
   log: Logger,
 ): Promise<SecurityStage | null> {
   if (!config.securityEnabled) return null;
+  // Before the gRPC server listens: the first requests would otherwise compile the rules.
+  log.info({ ms: Math.round(warmUpScanner()) }, 'security scanner warmed up');
   const metrics = new SecurityMetrics(registry);
   const runaway = config.redisUrl
     ? await redisRunawayMonitor(config.redisUrl, metrics, log)
