@@ -25,7 +25,7 @@ import { ALL_DETECTORS } from '../extproc/src/security/registry.js';
 import { forgetKeptScanResults } from '../extproc/src/security/segment-memo.js';
 import type { Detector, DetectorId, ScanInput, ScanSegment } from '../extproc/src/security/types.js';
 import { indirectRequest, isIndirectRow } from './indirect-carriers.js';
-import { rowsRequest, syntheticRequest } from './security-synthetic.js';
+import { ROWS_PER_SEED, rowsRequest, syntheticRequest } from './security-synthetic.js';
 import { distribution } from './stats.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,7 +42,7 @@ const TARGETS: Partial<Record<DetectorId, { recall: number; fpr: number }>> = {
   prompt_injection: { recall: 0.9, fpr: 0.02 },
   malicious_code: { recall: 0.85, fpr: 0.03 },
 };
-const LATENCY_TARGET_MS = { '16KB': 1, '1MB': 20, '1MB rows': 20 } as const;
+const LATENCY_TARGET_MS = { '16KB': 1, '1MB': 20, '1MB rows': 20, '1MB spread': 20 } as const;
 
 interface Row {
   id: string;
@@ -263,12 +263,22 @@ function collectGarbage(): void {
   gc();
 }
 
+/** A `rowsRequest` seed whose first row is the `i`th of `count` offsets spread evenly over `rows` rows. */
+function spreadSeed(rows: number, i: number, count: number): number {
+  return Math.floor((i * rows) / (count * ROWS_PER_SEED)) + 1;
+}
+
 function syntheticLatency(detectors: readonly Detector[], rowTexts: readonly string[]): LatencyResult[] {
   const plans: { size: keyof typeof LATENCY_TARGET_MS; total: number; warmup: number; runs: number }[] = [
     { size: '16KB', total: 16 * 1024, warmup: 50, runs: 400 },
     { size: '1MB', total: 1024 * 1024, warmup: 5, runs: 40 },
   ];
-  if (rowTexts.length > 0) plans.push({ size: '1MB rows', total: 1024 * 1024, warmup: 3, runs: 20 });
+  // `1MB rows` is cut from the start of the file, its densest jailbreak text (the worst case); `1MB spread` from
+  // offsets spread over the whole file, a typical megabyte of it.
+  if (rowTexts.length > 0) {
+    plans.push({ size: '1MB rows', total: 1024 * 1024, warmup: 3, runs: 20 });
+    plans.push({ size: '1MB spread', total: 1024 * 1024, warmup: 3, runs: 20 });
+  }
   return plans.map((plan) => {
     const wall: number[] = [];
     const cpu: number[] = [];
@@ -281,7 +291,9 @@ function syntheticLatency(detectors: readonly Detector[], rowTexts: readonly str
       JSON.stringify(
         plan.size === '1MB rows'
           ? rowsRequest(rowTexts, i + 1, plan.total)
-          : syntheticRequest(i + 1, plan.total),
+          : plan.size === '1MB spread'
+            ? rowsRequest(rowTexts, spreadSeed(rowTexts.length, i, plan.warmup + plan.runs), plan.total)
+            : syntheticRequest(i + 1, plan.total),
       ),
     );
     // Megabytes of prepared requests would otherwise sit in the young generation, and every young collection the
@@ -445,7 +457,8 @@ function main(): void {
   }
   if (latency.length > 0) {
     process.stdout.write(
-      '\nfull scanner (all detectors) on synthetic requests (and, `1MB rows`, on 1 MB of prompts.jsonl texts): wall\n' +
+      '\nfull scanner (all detectors) on synthetic requests (and on 1 MB of prompts.jsonl texts: `1MB rows` from the\n' +
+        "file's densest start, `1MB spread` from offsets over the whole file): wall\n" +
         'clock of the first scan, process CPU time of it (includes GC helper threads), and the fastest of three scans\n' +
         'of the request (its own cost, no noise):\n',
     );

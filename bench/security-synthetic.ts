@@ -81,6 +81,9 @@ export function syntheticRequest(seed: number, total: number): ScanInput {
   return { segments, toolNames: ['shell', 'read_file', 'search'] };
 }
 
+/** How many rows each `rowsRequest` seed moves the first row on. */
+export const ROWS_PER_SEED = 37;
+
 /**
  * A request of a labelled file's own texts: the synthetic requests' small vocabulary meets few trigger words, where
  * real prose and code meet many (the scan costs several times more per megabyte). Rows from a rotating offset, cut
@@ -90,7 +93,8 @@ export function syntheticRequest(seed: number, total: number): ScanInput {
 export function rowsRequest(texts: readonly string[], seed: number, total: number): ScanInput {
   const perSegment = Math.floor(total / 48);
   let joined = '';
-  for (let i = seed * 37; joined.length < total + seed; i++) joined += `${texts[i % texts.length]}\n\n`;
+  for (let i = seed * ROWS_PER_SEED; joined.length < total + seed; i++)
+    joined += `${texts[i % texts.length]}\n\n`;
   joined = joined.slice(seed, seed + total);
   const segments: ScanSegment[] = [];
   for (let at = 0, m = 0; at < joined.length; at += perSegment, m++) {
