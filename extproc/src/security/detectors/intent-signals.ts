@@ -4,7 +4,7 @@
 // tried once it has matched. Rules look back with bounded look-behinds instead of starting on
 // common words ("no", "you"), which keeps trigger hits rare on ordinary text.
 import { hasInvisible, type Span, type TextView } from '../normalise.js';
-import { lookbehindLast } from './lookbehind-last.js';
+import { lookbehindLast, REFERS_TO_GROUPS } from './lookbehind-last.js';
 import { isWholeWordTrigger, TriggerAutomaton } from './trigger-automaton.js';
 
 export interface SignalRule {
@@ -163,9 +163,6 @@ const GATE_UNUSED = 0;
 const GATE_UNTRIED = 1;
 const GATE_PASSED = 2;
 const GATE_FAILED = 3;
-
-/** Group numbers shift when patterns are joined: patterns that refer to their own groups are left alone. */
-const REFERS_TO_GROUPS = /\\[1-9]|\\k<|\(\?<[A-Za-z_$]/;
 
 function alternationOf(candidates: readonly Candidate[]): RegExp | null {
   const sources = [...new Set(candidates.map((c) => c.re.source))];
