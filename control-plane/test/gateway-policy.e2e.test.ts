@@ -2,7 +2,7 @@
 // extproc → real Envoy → fake upstream, driven by the official OpenAI SDK with a key created through the API.
 /// <reference path="./support/provided.d.ts" />
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -56,13 +56,14 @@ async function startStack(mode: 'redis' | 'long-poll'): Promise<Stack> {
   const cpUrl = `http://127.0.0.1:${cpPort}`;
 
   const grpcPort = await freePort();
+  const spoolDir = mkdtempSync(join(tmpdir(), 'acc-spool-'));
   const extproc = await startExtproc(
     loadExtprocConfig({
       ACC_EXTPROC_PORT: String(grpcPort),
       ACC_METRICS_PORT: '0',
       OPENAI_API_KEY: 'sk-env-default',
       ACC_MASTER_KEY: MASTER_KEY,
-      ACC_LEDGER_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'acc-spool-')),
+      ACC_LEDGER_SPOOL_DIR: spoolDir,
       ...(redisUrl
         ? { REDIS_URL: redisUrl }
         : { ACC_CONTROL_PLANE_URL: cpUrl, ACC_INTERNAL_TOKEN: INTERNAL_TOKEN }),
@@ -89,6 +90,7 @@ async function startStack(mode: 'redis' | 'long-poll'): Promise<Stack> {
   } catch (error) {
     await extproc.stop(100);
     await controlPlane.close();
+    rmSync(spoolDir, { recursive: true, force: true });
     throw error;
   }
 
@@ -114,6 +116,7 @@ async function startStack(mode: 'redis' | 'long-poll'): Promise<Stack> {
       await extproc.stop(100);
       await controlPlane.close();
       await upstream.close();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }

@@ -159,6 +159,7 @@ describe('npm start launcher', () => {
       ACC_BOOTSTRAP_KEY: KEY,
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    rmSync(stateDir, { recursive: true, force: true });
     expect(code).toBe(2);
     expect(output()).toContain('ACC_PORT must be a whole number');
   }, 30_000);

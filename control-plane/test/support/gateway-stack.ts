@@ -3,7 +3,7 @@
 // that Redis. Keys, budgets and rules are created through the API, as an operator would.
 /// <reference path="./provided.d.ts" />
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -120,6 +120,7 @@ export async function startGatewayStack(
   async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
     const grpcPort = await freePort();
     const records: RequestRecord[] = [];
+    const spoolDir = mkdtempSync(join(tmpdir(), 'acc-budget-spool-'));
     const extproc = await startExtproc(
       loadExtprocConfig({
         ACC_EXTPROC_PORT: String(grpcPort),
@@ -127,7 +128,7 @@ export async function startGatewayStack(
         OPENAI_API_KEY: 'sk-provider-openai',
         ANTHROPIC_API_KEY: 'sk-ant-provider',
         ACC_MASTER_KEY: MASTER_KEY,
-        ACC_LEDGER_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'acc-budget-spool-')),
+        ACC_LEDGER_SPOOL_DIR: spoolDir,
         ACC_SECURITY_ENABLED: 'false',
         ...(redisUrl
           ? { REDIS_URL: options.redisUrl ?? redisUrl }
@@ -163,6 +164,7 @@ export async function startGatewayStack(
       });
     } catch (error) {
       await extproc.stop(100);
+      rmSync(spoolDir, { recursive: true, force: true });
       throw error;
     }
     const gateway: Gateway = {
@@ -173,6 +175,7 @@ export async function startGatewayStack(
         gateways.splice(gateways.indexOf(gateway), 1);
         await envoy.stop();
         await extproc.stop(100);
+        rmSync(spoolDir, { recursive: true, force: true });
       },
     };
     gateways.push(gateway);
