@@ -1,4 +1,5 @@
-// The jailbreak licence in languages written outside the Latin script (Russian, Chinese, Japanese, Korean): translated
+// The jailbreak licence and persona take-overs in languages written outside the Latin script (Russian, Chinese,
+// Japanese, Korean): translated
 // "do anything now" scaffolds keep their meaning and lose every English keyword. Russian is written here as it is
 // typed and passed through the scanner's own normalisation, because its Cyrillic letters reach the rules folded into
 // their Latin look-alikes ("ограничений" is read as "oгpahичehий"); a change to that folding changes these patterns
@@ -111,6 +112,29 @@ export const SCRIPT_RULES: readonly SignalRule[] = [
       String.raw`(?:不受(?:任何|一切)?(?:的)?(?:限制|约束|約束|规则|規則|道德|审查|審查)|(?:没有|沒有)任何(?:的)?(?:限制|约束|約束|规则|規則|道德|审查|審查|过滤|過濾)|(?:无视|無視)(?:所有|一切|任何)?(?:的)?(?:规则|規則|限制|道德|伦理|倫理|指令|政策)|制限(?:なし|のない|を受けない)|제한\s*(?:없이|이\s+없는))`,
     ),
     reason: 'describes an assistant without restrictions (Chinese, Japanese or Korean)',
+  }),
+  rule({
+    id: 'identity_declared_now',
+    family: 'persona',
+    weight: 0.5,
+    indirectWeight: 0.6,
+    // "From now on you will become …" and "you are now …" (Chinese, Japanese, Korean), as in English.
+    triggers: [
+      '从现在开始',
+      '從現在開始',
+      '从现在起',
+      '從現在起',
+      '你现在是',
+      '你現在是',
+      '今からあなたは',
+      'これからあなたは',
+      '지금부터',
+    ],
+    inWord: true,
+    pattern: rx(
+      String.raw`(?:从现在开始|從現在開始|从现在起|從現在起)[,，、]?\s*你(?:将|將|要|就|会|會)?(?:会|會)?(?:化身|扮演|成为|成為|变成|變成|变身|變身|是)|你(?:现在|現在)是(?!否)|(?:今から|これから)あなたは|지금부터\s*(?:너는|넌|당신은)`,
+    ),
+    reason: 'declares the model to be someone else from now on (Chinese, Japanese or Korean)',
   }),
   rule({
     id: 'ignore_previous_instructions',

@@ -9,6 +9,7 @@ import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { SCRIPT_RULES } from './injection-multilingual-scripts.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
+import { EVASION_RULES } from './jailbreak-evasion-rules.js';
 import { INVERSION_RULES } from './jailbreak-inversion-rules.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
 import { PRETEXT_RULES } from './jailbreak-pretext-rules.js';
@@ -42,6 +43,7 @@ const INJECTION: readonly SignalRule[] = [
   ...INVERSION_RULES,
   ...PRIMING_RULES,
   ...PRETEXT_RULES,
+  ...EVASION_RULES,
   ...JAILBREAK_LEXICON,
 ];
 const COMMANDS: readonly SignalRule[] = [...COMMAND_RULES, ...ESCALATION_COMMAND_RULES];

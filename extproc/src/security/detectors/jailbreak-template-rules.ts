@@ -159,6 +159,18 @@ export const TEMPLATE_RULES: readonly SignalRule[] = [
     reason: 'a character card: the persona is defined in card syntax',
   }),
   rule({
+    id: 'role_play_card_boilerplate',
+    family: 'persona',
+    weight: 0.5,
+    // The boilerplate of role-play engine cards (the format persona jailbreaks are traded in): the card tells the
+    // model how to address the user and never to speak for them. A template that merely greets {{user}} is not one.
+    triggers: ['user}}'],
+    pattern: rx(
+      String.raw`(?<=(?:\bcalls?\s+|\b(?:do\s+not|don't|never)\s+(?:write|speak|talk|act|respond)\s+(?:as|for)\s+|\bassume\s+)\{\{)user\}\}`,
+    ),
+    reason: 'a role-play character card: the model is cast as a persona and told never to speak for the user',
+  }),
+  rule({
     id: 'jokes_targeting_groups',
     family: 'refusal_suppression',
     weight: 0.3,

@@ -5,6 +5,13 @@
 import type { SignalRule } from './intent-signals.js';
 import { AI, rule, rx } from './pattern-kit.js';
 
+/** Words after "you are now" that report a status, not a new identity ("…now logged in", "…now chatting with"). */
+const NOT_A_STATUS = String.raw`(?!(?:able|ready|connected|logged|signed|subscribed|unsubscribed|registered|enrolled|done|finished|set|all|good|up|on|at|in\s+(?:the\s+)?(?:queue|line|call|meeting|room|channel|charge|control)|using|running|viewing|watching|reading|following|chatting|talking|speaking|eligible|authori[sz]ed|authenticated|verified|responsible|leaving|entering|also|here|there|back|online|offline|live|ok|okay|safe|aware|familiar|equipped|free\s+to|part|being|going|getting|seeing|looking|working|subject|required|expected|asked|invited|allowed|permitted)\b)`;
+/** Nouns after "you are now a/the" that name a standing in a group or a product, not a persona. */
+const NOT_A_STANDING = String.raw`(?!(?:owner|admin|administrator|member|maintainer|collaborator|contributor|subscriber|moderator|host|organi[sz]er|presenter|participant|user|customer|proud|official|part|new\s+owner|only\s+one|next|first|last)\b)`;
+/** States a jailbreak casts the model into ("you are now free from…", "…now unfiltered", "…now roleplaying"). */
+const LIBERATED_OR_CAST = String.raw`(?:acting|playing|roleplaying|role-playing|embodying|simulating|impersonating|portraying|becoming|transformed|converted|reborn|unleashed|freed|liberated|unrestricted|unfiltered|uncensored|unbound|limitless|jailbroken|free(?=[\s.,!]+(?:from|of|$)))\b`;
+
 export const PERSONA_RULES: readonly SignalRule[] = [
   rule({
     id: 'stay_in_character',
@@ -98,6 +105,46 @@ export const PERSONA_RULES: readonly SignalRule[] = [
       String.raw`(?:pretend(?:ing)?\s+(?:to\s+be|you\s+are|that\s+you)|pose\s+as|masquerade\s+as|impersonat(?:e|ing)|you\s+are\s+going\s+to\s+(?:pretend|act|be|play|become|simulate)|from\s+now\s+on,?\s+(?:you|your|all)|henceforth,?\s+you|you\s+will\s+now\s+(?:be|act|respond|become|pose)|you\s+are\s+now|you're\s+now|(?<=(?:^|[.!?]\s+|\n\s*)(?:and\s+)?)now,?\s+you\s+are\b|take\s+on\s+the\s+(?:role|persona|identity)|alter\s+ego|new\s+(?:persona|identity))\b`,
     ),
     reason: "replaces the assistant's identity with a persona",
+  }),
+  rule({
+    id: 'identity_declared_now',
+    family: 'persona',
+    weight: 0.5,
+    indirectWeight: 0.6,
+    // What follows "you are now" decides: a persona (an article, a quoted or bracketed name, a mode, a liberated
+    // state, a short "You are now windows cmd."), not a status ("you are now logged in", "…the owner of the repo").
+    // The same from "from now on" (a role taken or a persona declared) and for "a new version of" the model.
+    triggers: [
+      'you are now',
+      "you're now",
+      'now you are',
+      'from now',
+      'form now',
+      'for now',
+      'you are a new',
+      'you are an upgraded',
+      'you are an improved',
+      'you are a modified',
+      'you are an unlocked',
+      'you are an enhanced',
+      'you are the new',
+      'you are now a new',
+    ],
+    pattern: rx(
+      String.raw`(?:you\s+are|you're)\s+now,?\s+${NOT_A_STATUS}(?:(?:an?|the)\s+${NOT_A_STANDING}[a-z0-9]|["\u201c'\[(*][^\s"\u201d'\])*]|${LIBERATED_OR_CAST}|in\s+(?:\S+\s+){0,2}(?:mode|simulation|character)\b|[a-z0-9][\w-]*(?:\s+[a-z0-9][\w-]*){0,2}\s*[.!](?=\s|$))|(?<=(?:^|[.!?:]\s+|\n\s*))now,?\s+you\s+are\s+(?:an?|the)\s+${NOT_A_STANDING}[a-z0-9]|(?:(?:from|form)\s+now(?:\s+on)?|for\s+now\s+on),?\s+you(?:(?:\s+are|'re|\s+will\s+be|'ll\s+be)\s+(?:an?|the)\s+${NOT_A_STANDING}[a-z0-9]|(?:\s+will|'ll|\s+are\s+going\s+to|\s+shall|\s+must)?\s+(?:play|take\s+on|take|assume|adopt|embody|portray)\s+(?:the\s+)?(?:role|persona|character|identity)\b)|you\s+are\s+(?:now\s+)?(?:an?|the)\s+(?:new|upgraded|improved|modified|unlocked|enhanced)\s+(?:version|edition|iteration)\s+of\s+(?:an?\s+)?${AI}\b`,
+    ),
+    reason: 'declares the model to be someone else from now on',
+  }),
+  rule({
+    id: 'identity_named_now',
+    family: 'persona',
+    weight: 0.5,
+    indirectWeight: 0.6,
+    // "You are now Tyler": a name, which only the original's capital tells from a status word.
+    triggers: ['you are now', "you're now"],
+    pattern: rx(String.raw`(?:you\s+are|you're)\s+now,?\s+${NOT_A_STATUS}[a-z]`),
+    requireOriginal: /now,?\s+[A-Z]/,
+    reason: 'declares the model to be someone else from now on',
   }),
   rule({
     id: 'role_revoked',
