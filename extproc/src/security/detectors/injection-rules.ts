@@ -259,7 +259,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'echo',
     ],
     pattern: rx(
-      String.raw`(?:print|reveal|show|display|output|repeat|recite|tell|give|share|leak|dump|expose|disclose|write\s+out|spell\s+out|what(?:'s|\s+is|\s+are|\s+was|\s+were)|copy|echo)\s+(?:me\s+|us\s+)?(?:back\s+)?(?:all\s+(?:of\s+)?|exactly\s+|verbatim\s+)?(?:your|the|its|those|these)\s+(?:(?:system|initial|original|hidden|secret|internal|underlying|pre-?|developer|confidential|starting|first|verbatim|exact|full|entire|complete|raw)\s+){1,3}(?:prompts?|instructions?|messages?|directives?|configuration|rules|guidelines)`,
+      String.raw`(?:print|reveal|show|display|output|repeat|recite|tell|give|share|leak|dump|expose|disclose|write\s+out|spell\s+out|what(?:'s|\s+is|\s+are|\s+was|\s+were)|copy|echo)\s+(?:me\s+|us\s+)?(?:back\s+)?(?:all\s+(?:of\s+)?|exactly\s+|verbatim\s+)?(?:your|the|its|those|these)\s+(?:(?:system|initial|original|hidden|secret|internal|underlying|pre-?|developer|confidential|starting|first|verbatim|exact|full|entire|complete|raw)\s+){1,3}(?:prompts?|instructions?|messages?|directives?|configuration|rules|guidelines)(?!\s+(?:field|file|variable|template|parameter|option|setting|box|tab|section|editor|api|string|length|tokens?)\b)`,
     ),
     reason: 'asks the model to reveal its system prompt',
   }),

@@ -2,11 +2,13 @@
 // a single RuleSet, scanned once per segment reading and cached on the segment's normalisation: a trigger pass costs
 // about as much as visiting every word start (~5 ms/MB), so doing it once instead of twice is most of the saving.
 import { isAscii, type Normalised } from '../normalise.js';
+import { EXTRACTION_RULES } from './injection-extraction-rules.js';
 import { INDIRECT_ADDRESS_RULES } from './injection-indirect-address-rules.js';
 import { INDIRECT_RULES } from './injection-indirect-rules.js';
 import { LEAK_VARIANT_RULES } from './injection-leak-variant-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { SCRIPT_RULES } from './injection-multilingual-scripts.js';
+import { PLANTED_RULES } from './injection-planted-rules.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
 import { EVASION_RULES } from './jailbreak-evasion-rules.js';
@@ -28,10 +30,12 @@ import { JAILBREAK_LEXICON, PERSONA_RULES } from './persona-rules.js';
 const INJECTION: readonly SignalRule[] = [
   ...INJECTION_RULES,
   ...LEAK_VARIANT_RULES,
+  ...EXTRACTION_RULES,
   ...JAILBREAK_RULES,
   ...LICENCE_RULES,
   ...INDIRECT_RULES,
   ...INDIRECT_ADDRESS_RULES,
+  ...PLANTED_RULES,
   ...PERSONA_RULES,
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,

@@ -59,6 +59,30 @@ export const STRUCTURE_RULES: readonly SignalRule[] = [
     reason: 'asks for instructions about a word the model must first reassemble',
   }),
   rule({
+    id: 'assembled_then_answered',
+    family: 'encoding',
+    weight: 0.55,
+    indirectWeight: 0.75,
+    // Letters or words picked out of a cover text, joined into the real question, which is then to be answered:
+    // the question never appears whole for a filter to read.
+    triggers: [
+      'put them together',
+      'put these together',
+      'put those together',
+      'put the letters together',
+      'put the words together',
+      'combine them',
+      'join them',
+      'assemble them',
+      'string them together',
+      'concatenate them',
+    ],
+    pattern: rx(
+      String.raw`(?:put|combine|join|assemble|string|concatenate)\s+(?:them|these|those|the\s+(?:letters|words|characters|parts|pieces))\s+(?:together\s+)?to\s+(?:construct|form|make|build|create|get|spell)\s+(?:a|the|one)\s+(?:\S+\s+)?(?:sentence|question|word|phrase|request|instruction)\b[^.!\n]{0,80}?\b(?:and|then)\s+(?:answer|respond\s+to|follow|execute|do|carry\s+out|act\s+on)\b`,
+    ),
+    reason: 'asks to assemble a hidden question from pieces and answer it',
+  }),
+  rule({
     id: 'output_then_instructions',
     family: 'encoding',
     weight: 0.45,

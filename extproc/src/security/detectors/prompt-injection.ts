@@ -42,18 +42,25 @@ function lexiconWeight(distinct: number, length: number): number {
   return counted < 2 ? 0 : Math.min(0.45, 0.1 * (counted - 1));
 }
 
+/** Verbs of working on a text handed over with the request; the verb starts the regex, so the engine skips to it. */
+const PROCESS_VERB = String.raw`(?:summari[sz]e|translate|assess|evaluate|review|analy[sz]e|proofread|(?:bring|pick|point)\s+out\s+(?:the\s+)?(?:salient|key|main)\s+points\s+(?:from|of|in)|give\s+(?:me\s+)?(?:the\s+|some\s+)?(?:\S+\s+)?highlights\s+(?:on|of|from|for))`;
 /**
  * Markers of quoted or retrieved content pasted into a message (tags, a forwarded message, an email's own From and
- * Subject headers, a page's markup): instructions after them are not the user's.
+ * Subject headers, a page's markup, a document handed over to be summarised): instructions after them are not the
+ * user's. Each has literals its text must hold: a marker's regex runs only on a text holding them, and each starts
+ * with a literal so the engine skips to it. (One alternation of all four first markers was tried at every position
+ * of any text holding a `<`: 2.4 ms per MB of source code.) A search for a literal stops at every occurrence of its
+ * first character, so each is one that starts with a rare character: `ject:` for `subject:`, and for `begin`/`start`
+ * (`s` is everywhere) the name of what begins.
  */
-/**
- * Markers of quoted or retrieved content, each with a literal its text must hold: a marker's regex runs only on a
- * text holding its literal, and each starts with a literal so the engine skips to it. (One alternation of all four
- * was tried at every position of any text holding a `<`: 2.4 ms per MB of source code.) A search for a literal stops
- * at every occurrence of its first character, so each is one that starts with a rare character: `ject:` for
- * `subject:`, and for `begin`/`start` (`s` is everywhere) the name of what begins.
- */
-const EMBEDDED_CONTENT_MARKERS: readonly { mayHold: (text: string) => boolean; re: RegExp }[] = [
+interface ContentMarker {
+  mayHold: (text: string) => boolean;
+  re: RegExp;
+  /** Searched in the message's first this many characters only. */
+  within?: number;
+}
+
+const EMBEDDED_CONTENT_MARKERS: readonly ContentMarker[] = [
   {
     mayHold: (text) => text.includes('<'),
     re: /<(?:document|documents|search_results?|webpage|web_page|email|retrieved|tool_result|function_results?|html|body|article)\b/,
@@ -74,6 +81,29 @@ const EMBEDDED_CONTENT_MARKERS: readonly { mayHold: (text: string) => boolean; r
   {
     mayHold: (text) => text.includes('---'),
     re: /-{3,}\s*(?:forwarded message|original message)/,
+  },
+  {
+    // A document pasted below a request to process it ("Summarize the following:\n", "Assess this profile:\n",
+    // "Translate the following text from English to French.\n"): the lines after it are the document's, not the
+    // user's. Only the verbs of working on a text, as the sentence's first word: "Do the following:\n1. …" stays the
+    // user's own list, and "perform a review of the sections below" a system prompt's. The request comes first, so
+    // only the message's head is searched: the verbs are common words, and a search of the whole of a long message
+    // cost 5 ms per MB.
+    within: 600,
+    mayHold: (text) =>
+      text.includes('\n') &&
+      (text.includes('summar') ||
+        text.includes('translat') ||
+        text.includes('assess') ||
+        text.includes('evaluat') ||
+        text.includes('review') ||
+        text.includes('analy') ||
+        text.includes('proofread') ||
+        text.includes('highlights') ||
+        text.includes('points from')),
+    re: new RegExp(
+      String.raw`${PROCESS_VERB}(?<=(?:^|\n|[.!?:]\s)\s*(?:please\s+|now\s+|(?:can|could)\s+you\s+)?${PROCESS_VERB})\s+(?:\S+\s+){0,6}?(?:the\s+following|this|these|below)\b[^\n]{0,400}\n`,
+    ),
   },
 ];
 
@@ -101,8 +131,10 @@ function embeddedContentAt(segment: ScanSegment, root: TextView): number {
   const text = root.text;
   let first: RegExpExecArray | null = null;
   for (const marker of EMBEDDED_CONTENT_MARKERS) {
-    if (!marker.mayHold(text)) continue;
-    const m = marker.re.exec(text);
+    const searched =
+      marker.within !== undefined && text.length > marker.within ? text.slice(0, marker.within) : text;
+    if (!marker.mayHold(searched)) continue;
+    const m = marker.re.exec(searched);
     // At one position the earlier marker in the list wins, as it did in the single alternation.
     if (m !== null && (first === null || m.index < first.index)) first = m;
   }
