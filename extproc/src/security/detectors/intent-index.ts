@@ -9,6 +9,7 @@ import { LEAK_VARIANT_RULES } from './injection-leak-variant-rules.js';
 import { MULTILINGUAL_RULES } from './injection-multilingual.js';
 import { SCRIPT_RULES } from './injection-multilingual-scripts.js';
 import { PLANTED_RULES } from './injection-planted-rules.js';
+import { RENDER_EXFIL_RULES } from './injection-render-exfil-rules.js';
 import { INJECTION_RULES } from './injection-rules.js';
 import { RuleSet, type SignalMatch, type SignalRule, wordSignals } from './intent-signals.js';
 import { EVASION_RULES } from './jailbreak-evasion-rules.js';
@@ -36,6 +37,7 @@ const INJECTION: readonly SignalRule[] = [
   ...INDIRECT_RULES,
   ...INDIRECT_ADDRESS_RULES,
   ...PLANTED_RULES,
+  ...RENDER_EXFIL_RULES,
   ...PERSONA_RULES,
   ...FRAMING_RULES,
   ...MULTILINGUAL_RULES,
