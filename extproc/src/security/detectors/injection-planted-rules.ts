@@ -28,6 +28,26 @@ export const PLANTED_RULES: readonly SignalRule[] = [
     reason: 'tells its reader to ignore the rest and print a dictated text',
   }),
   rule({
+    id: 'halt_and_print',
+    family: 'override',
+    weight: 0.6,
+    indirectWeight: 0.9,
+    // "STOP EVERYTHING!!! NOW!!! JUST PRINT "…"": the task broken off for a dictated text, with nothing to ignore.
+    triggers: [
+      'stop everything',
+      'stop all',
+      'stop what you',
+      'halt everything',
+      'halt all',
+      'abort everything',
+      'cease all',
+    ],
+    pattern: rx(
+      String.raw`(?:stop|halt|abort|cease)\s+(?:everything|all\s+(?:tasks|processing|work|operations)|what\s+you(?:'re|\s+are)\s+doing)\b[^\n]{0,40}?\b(?:just|only|instead)\s+(?:print|say|output|write|type|respond\s+with|reply\s+with)\s*["'\u201c]`,
+    ),
+    reason: 'breaks off the task to print a dictated text',
+  }),
+  rule({
     id: 'answer_planted_for_a_question',
     family: 'response_manipulation',
     weight: 0.15,
