@@ -1,6 +1,6 @@
 // Pretexts that talk a model out of its rules without naming them: a dead relative who used to recite what the model
-// would refuse, a claim that nobody is watching any more, a mask to be dropped, a third party harmed unless it
-// complies, and an AI that "escapes" its guidelines in a story.
+// would refuse (or any relative reciting licence keys or a synthesis at bedtime), a claim that nobody is watching any
+// more, a mask to be dropped, a third party harmed unless it complies, and an AI that "escapes" its guidelines.
 import type { SignalRule } from './intent-signals.js';
 import { rule, rx } from './pattern-kit.js';
 
@@ -24,6 +24,47 @@ export const PRETEXT_RULES: readonly SignalRule[] = [
       String.raw`(?:deceased|late|dead|departed)\s+(?:grand(?:mother|ma|mom|father|pa|dad)|nan|nana|mother|father|mom|mum|dad|uncle|aunt)\b[^.!?\n]{0,80}?\b(?:used\s+to|would|always)\s+(?:\S+\s+)?(?:read|tell|recite|give|whisper|sing|teach)\s+(?:me\s+|us\s+)?(?:about\s+)?${RECITED}`,
     ),
     reason: 'a dead relative as the pretext for reciting what would be refused',
+  }),
+  rule({
+    id: 'bedtime_relative_pretext',
+    family: 'roleplay_pretext',
+    weight: 0.3,
+    // The grandmother exploit without the word "dead": a relative who recited something "to put me to sleep", or a
+    // "bedtime lullaby". Harmless alone (a real memory); with keys or a synthesis to recite, the pretext.
+    // Only the bedtime phrase is the span, so the keys or the synthesis it frames still count as their own signals.
+    triggers: [
+      'put me to sleep',
+      'get me to sleep',
+      'send me to sleep',
+      'fall asleep',
+      'bedtime',
+      'lullab',
+      'go to sleep',
+      'sleep to',
+    ],
+    pattern: rx(
+      String.raw`(?<=\b(?:grand(?:ma|mother|mom|pa|father|dad)|granny|nana)\b[^\n]{0,250}?)(?:(?:put|get|send)\s+me\s+to\s+sleep|fall\s+asleep|bedtime|lullab(?:y|ies)|go\s+to\s+sleep|sleep\s+to)\b`,
+    ),
+    reason: 'a relative reciting at bedtime, the frame of the grandmother exploit',
+  }),
+  rule({
+    id: 'licence_keys_recited',
+    family: 'roleplay_pretext',
+    weight: 0.3,
+    // Keyed on the keys, the rarer words; the verb is looked behind.
+    triggers: [
+      'product keys',
+      'license keys',
+      'licence keys',
+      'serial keys',
+      'activation keys',
+      'cd keys',
+      'registration keys',
+    ],
+    pattern: rx(
+      String.raw`(?<=\b(?:read|recite|tell|give|list|say)s?\s+(?:me\s+|us\s+)?(?:out\s+)?(?:\S+\s+){0,3}?)(?:product|licen[cs]e|serial|activation|cd|registration)\s+keys\b`,
+    ),
+    reason: 'asks for product or licence keys to be recited',
   }),
   rule({
     id: 'unwatched_now',
