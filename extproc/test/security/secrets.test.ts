@@ -36,6 +36,10 @@ describe('secrets detector: issuer tokens', () => {
     ['Hugging Face token', () => fake.huggingFace(), 'huggingface_token'],
     ['1Password service account token', () => fake.onePassword(), 'onepassword_service_token'],
     ['Postman API key', () => `PMAK-${fake.hex(24)}-${fake.hex(34)}`, 'postman_api_key'],
+    ['Slack workspace token', () => `xoxa-2-${fake.pick('0123456789', 9)}-${fake.alnum(40)}`, 'slack_token'],
+    ['Sourcegraph token', () => `sgp_local_${fake.hex(40)}`, 'sourcegraph_token'],
+    ['Heroku API key', () => `HRKU-${fake.alnum(60)}`, 'heroku_api_key'],
+    ['Amazon Bedrock API key', () => `ABSK${fake.alnum(120)}`, 'aws_bedrock_api_key'],
   ])('%s: critical, spanning the token alone', (_name, make, rule) => {
     const token = make();
     for (const text of [
@@ -154,6 +158,10 @@ describe('secrets detector: connection URLs', () => {
   it('reports chat webhook URLs whole', () => {
     const url = `https://hooks.slack.com/services/T${fake.pick('ABCDEFGHJK0123456789', 9)}/B${fake.pick('ABCDEFGHJK0123456789', 9)}/${fake.alnum(24)}`;
     expect(only(`post to ${url} please`, url).rule).toBe('webhook_url');
+    const workflow = `https://hooks.slack.com/workflows/${fake.alnum(48)}`;
+    expect(only(`trigger ${workflow} now`, workflow).rule).toBe('webhook_url');
+    const teams = `https://contoso.webhook.office.com/webhookb2/${fake.hex(8)}-${fake.hex(4)}-${fake.hex(4)}-${fake.hex(4)}-${fake.hex(12)}@${fake.hex(8)}-${fake.hex(4)}-${fake.hex(4)}-${fake.hex(4)}-${fake.hex(12)}/IncomingWebhook/${fake.hex(32)}`;
+    expect(only(`teams: ${teams}`, teams).rule).toBe('webhook_url');
   });
 
   it('ignores templates, documentation passwords, identical user and password, and weak local dev credentials', () => {
@@ -187,6 +195,33 @@ describe('secrets detector: secret-named assignments', () => {
       const finding = only(text, value);
       expect(finding.rule).toBe('generic_secret');
       expect(finding.severity).toBe('medium');
+    }
+  });
+
+  it('reads the assignment syntaxes of Make, PHP and Go, a name-value call and an XML element', () => {
+    const value = fake.alnum(32);
+    for (const text of [
+      `DEPLOY_TOKEN ?= ${value}`,
+      `API_TOKEN :::= "${value}"`,
+      `$apiToken .= "${value}";`,
+      `var serviceToken string = "${value}"`,
+      `System.setProperty("SERVICE_API_KEY", "${value}");`,
+      `<apiToken>\n  ${value}\n</apiToken>`,
+    ]) {
+      expect(only(text, value).rule, text).toBe('generic_secret');
+    }
+  });
+
+  it('leaves comparisons, lists of names and ordinary elements alone', () => {
+    const value = fake.alnum(32);
+    for (const text of [
+      `if (token != "${value}") return;`,
+      `["api_token", "refresh_token", "id_token"]`,
+      `redact({ paths: ['user.password', 'data[0].secret'] })`,
+      `<title>${value}</title>`,
+      `<token/> and <token>`,
+    ]) {
+      expect(scan(text).findings, text).toEqual([]);
     }
   });
 

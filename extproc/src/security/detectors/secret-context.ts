@@ -1,6 +1,7 @@
 // Credentials recognised by where they stand rather than by their shape: the password in a URL's userinfo (database
 // and broker URLs named as such), chat webhook URLs, and high-entropy values assigned to secret-named fields
-// (`password=`, `"client_secret":`, `Authorization: Bearer …`). Anchored on `://`, `=` and `:` found with indexOf;
+// (`password=`, `"client_secret":`, `TOKEN ?= …`, `setProperty("API_TOKEN", "…")`, `<apiKey>…</apiKey>`,
+// `Authorization: Bearer …`). Anchored on `://`, `=`, `:`, `("` and `</` found with indexOf;
 // every scan from an anchor is bounded, so a text made of anchors still costs one pass.
 import { codeUnitsOf } from '../code-units.js';
 import { ALNUM, type Hit, type Hits } from './secret-hits.js';
@@ -37,7 +38,7 @@ const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
 /** Characters that end the userinfo part of a URL as written in text, code or markdown. */
 const USERINFO_STOP = new Set([...' \t\r\n/?#"\'`<>()[]{},;\\'].map((ch) => ch.charCodeAt(0)));
 const WEBHOOKS =
-  /(?:hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_]{6,24}\/[A-Za-z0-9_]{6,24}\/[A-Za-z0-9_]{6,64}|(?:discord|discordapp)\.com\/api\/webhooks\/\d{8,24}\/[A-Za-z0-9_-]{40,100})/y;
+  /(?:hooks\.slack\.com\/(?:services|workflows|triggers)\/(?:[A-Za-z0-9_]{6,24}\/[A-Za-z0-9_]{6,24}\/[A-Za-z0-9_]{6,64}|[A-Za-z0-9+/_]{43,120})|(?:discord|discordapp)\.com\/api\/webhooks\/\d{8,24}\/[A-Za-z0-9_-]{40,100}|(?:[a-z0-9-]+\.)?webhook\.office\.com\/webhookb2\/[A-Za-z0-9@/_-]{60,300})/y;
 
 export function scanUrlCredentials(text: string, hits: Hits): void {
   for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
@@ -234,6 +235,8 @@ function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'e
   const letters = (classes & (LOWER | UPPER)) !== 0;
   const entropy = shannonEntropy(value);
   // Machine-made: long, random, letters and digits. Human-made: shorter but with punctuation and mixed classes.
+  // (Down to 14 characters, gitleaks' shorter sample tokens were caught, and so were base64 passwords in the data of
+  // Kubernetes manifests that secretlint's fixtures count as clean: left at 20.)
   const machine = value.length >= 20 && letters && (classes & DIGIT) !== 0 && entropy >= 3.5;
   const human =
     value.length >= 8 &&
@@ -251,22 +254,95 @@ function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'e
   };
 }
 
+/** Characters that make `=` another assignment: Make's `?=`, `::=` and `:::=`, PHP's `.=`, `+=`. */
+const ASSIGN_MODIFIER = new Uint8Array(128);
+for (const ch of ':?.+') ASSIGN_MODIFIER[ch.charCodeAt(0)] = 1;
+
 /** `units` are the text's (codeUnitsOf), read only before `op`: most operators are ruled out from them alone. */
 function scanAssignmentsAt(text: string, units: Uint16Array, op: number, hits: Hits): void {
   const next = text.charCodeAt(op + 1);
   const isColon = units[op] === 58;
   if (isColon ? next === 47 || next === 58 : next === 61) return;
-  const nameEnd = nameEndBefore(units, op);
-  if (nameEnd < 3) return;
-  const tail = tailCode(units, nameEnd);
-  if (MAYBE_TAIL[tailBucket(tail)] === 0 || !NAME_TAILS.has(tail)) return;
-  const name = text.slice(nameStartBefore(text, nameEnd), nameEnd).toLowerCase();
-  if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name)) return;
+  let nameOp = op;
+  if (!isColon) while (op - nameOp < 3 && ASSIGN_MODIFIER[units[nameOp - 1] as number] === 1) nameOp--;
+  let nameEnd = nameEndBefore(units, nameOp);
+  // Go's `var apiToken string = "…"`: the word before `=` is the type; the name is the word before it.
+  if (nameEnd >= 7 && text.startsWith('string', nameEnd - 6) && units[nameEnd - 7] === 32) nameEnd -= 7;
+  const name = secretNameBefore(text, units, nameEnd);
+  if (name === null) return;
   // `=>` (PHP, Ruby) and `:=` (Go) assign too.
-  const value = valueAfter(text, (isColon && next === 61) || (!isColon && next === 62) ? op + 2 : op + 1);
+  addIfSecret(
+    text,
+    name,
+    valueAfter(text, (isColon && next === 61) || (!isColon && next === 62) ? op + 2 : op + 1),
+    hits,
+  );
+}
+
+/** A secret-named name ending at `nameEnd`, lower-cased, or null (the tail test first: it rules out most names). */
+function secretNameBefore(text: string, units: Uint16Array, nameEnd: number): string | null {
+  if (nameEnd < 3) return null;
+  const tail = tailCode(units, nameEnd);
+  if (MAYBE_TAIL[tailBucket(tail)] === 0 || !NAME_TAILS.has(tail)) return null;
+  const name = text.slice(nameStartBefore(text, nameEnd), nameEnd).toLowerCase();
+  return SECRET_NAME.test(name) && !NOT_SECRET_NAME.test(name) ? name : null;
+}
+
+function addIfSecret(
+  text: string,
+  name: string,
+  value: { start: number; end: number } | null,
+  hits: Hits,
+): void {
   if (value === null || hits.overlaps(value.start, value.end)) return;
   const verdict = classifyAssignment(name, text.slice(value.start, value.end));
   if (verdict !== null) hits.add({ ...verdict, start: value.start, end: value.end });
+}
+
+/**
+ * `("API_TOKEN", "…")`: a quoted name and a quoted value as a call's first two arguments (`System.setProperty`,
+ * `put`, `headers.set`). Found from the `("` or `('` that opens the call, rarer than the commas of every JSON list.
+ */
+function scanQuotedPairAt(text: string, units: Uint16Array, paren: number, hits: Hits): void {
+  const quote = units[paren + 1];
+  let end = paren + 2;
+  while (end < text.length && end - paren <= 66 && NAME_CHAR[units[end] as number] === 1) end++;
+  if (units[end] !== quote || units[end + 1] !== 44 /* , */ || end === paren + 2) return;
+  const name = secretNameBefore(text, units, end);
+  if (name === null || end - name.length !== paren + 2) return;
+  const value = valueAfter(text, end + 2);
+  if (value === null) return;
+  const open = units[value.start - 1];
+  if (open !== 34 && open !== 39) return;
+  addIfSecret(text, name, value, hits);
+}
+
+/**
+ * `<apiToken>…</apiToken>`: an element named for a secret, its text the value (spaces and line breaks around it).
+ * Found from the closing `</`, rarer than the `>` of every arrow and comparison in code.
+ */
+function scanElementAt(text: string, units: Uint16Array, close: number, hits: Hits): void {
+  let end = close + 2;
+  while (end < text.length && end - close <= 66 && NAME_CHAR[units[end] as number] === 1) end++;
+  if (units[end] !== 62 /* > */ || end === close + 2) return;
+  const name = secretNameBefore(text, units, end);
+  if (name === null || end - name.length !== close + 2) return;
+  let valueEnd = close;
+  while (valueEnd > 0 && close - valueEnd <= 64 && (units[valueEnd - 1] as number) <= 32) valueEnd--;
+  let valueStart = valueEnd;
+  while (
+    valueStart > 0 &&
+    valueEnd - valueStart <= MAX_VALUE &&
+    units[valueStart - 1] !== 62 &&
+    (units[valueStart - 1] as number) > 32
+  )
+    valueStart--;
+  let tagEnd = valueStart;
+  while (tagEnd > 0 && valueStart - tagEnd <= 64 && (units[tagEnd - 1] as number) <= 32) tagEnd--;
+  const tagStart = tagEnd - 2 - name.length;
+  if (valueStart === valueEnd || units[tagEnd - 1] !== 62 || units[tagStart] !== 60) return;
+  if (text.slice(tagStart + 1, tagEnd - 1).toLowerCase() !== name) return;
+  addIfSecret(text, name, { start: valueStart, end: valueEnd }, hits);
 }
 
 export function scanAssignments(text: string, hits: Hits): void {
@@ -277,4 +353,13 @@ export function scanAssignments(text: string, hits: Hits): void {
   hits.endPass();
   for (let op = text.indexOf(':'); op !== -1; op = text.indexOf(':', op + 1))
     scanAssignmentsAt(text, units, op, hits);
+  hits.endPass();
+  for (const open of ['("', "('"]) {
+    hits.endPass();
+    for (let op = text.indexOf(open); op !== -1; op = text.indexOf(open, op + 2))
+      scanQuotedPairAt(text, units, op, hits);
+  }
+  hits.endPass();
+  for (let op = text.indexOf('</'); op !== -1; op = text.indexOf('</', op + 2))
+    scanElementAt(text, units, op, hits);
 }
