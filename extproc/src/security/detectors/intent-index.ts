@@ -25,6 +25,7 @@ import { VARIANT_RULES } from './jailbreak-variant-rules.js';
 import { COMMAND_RULES } from './malicious-code-commands.js';
 import { ESCALATION_COMMAND_RULES, ESCALATION_INTENT_RULES } from './malicious-code-escalation-rules.js';
 import { INTENT_RULES } from './malicious-code-intent.js';
+import { REQUEST_RULES } from './malicious-code-request-rules.js';
 import { FRAMING_RULES } from './persona-framing-rules.js';
 import { JAILBREAK_LEXICON, PERSONA_RULES } from './persona-rules.js';
 
@@ -53,7 +54,12 @@ const INJECTION: readonly SignalRule[] = [
   ...JAILBREAK_LEXICON,
 ];
 const COMMANDS: readonly SignalRule[] = [...COMMAND_RULES, ...ESCALATION_COMMAND_RULES];
-const MALICIOUS_CODE: readonly SignalRule[] = [...COMMANDS, ...INTENT_RULES, ...ESCALATION_INTENT_RULES];
+const MALICIOUS_CODE: readonly SignalRule[] = [
+  ...COMMANDS,
+  ...INTENT_RULES,
+  ...ESCALATION_INTENT_RULES,
+  ...REQUEST_RULES,
+];
 
 /**
  * Rules keyed only on non-ASCII triggers (other scripts, an emoji) get their own automaton. The main automaton's
