@@ -92,6 +92,10 @@ const EMBEDDED_CONTENT_MARKERS: readonly ContentMarker[] = [
     within: 600,
     mayHold: (text) =>
       text.includes('\n') &&
+      (text.includes('following') ||
+        text.includes('this') ||
+        text.includes('these') ||
+        text.includes('below')) &&
       (text.includes('summar') ||
         text.includes('translat') ||
         text.includes('assess') ||
