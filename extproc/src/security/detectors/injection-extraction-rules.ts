@@ -40,17 +40,6 @@ export const EXTRACTION_RULES: readonly SignalRule[] = [
       'the instructions you were',
       'initialization',
       'initialisation',
-    ],
-    // "Paste it as your system prompt", "copy this into your system prompt": the reader's own, not the model's.
-    pattern: rx(String.raw`(?<=\b${DISCLOSE}\b[^.?!\n]{0,50}?)(?<!\b(?:as|into|to)\s+)${OWN_SETUP}`),
-    reason: 'asks the model to disclose its own hidden instructions',
-  }),
-  rule({
-    id: 'own_setup_disclosed',
-    family: 'prompt_leak',
-    weight: 0.6,
-    indirectWeight: 0.85,
-    triggers: [
       'everything in the system',
       'the system prompt',
       'the system instructions',
@@ -63,8 +52,11 @@ export const EXTRACTION_RULES: readonly SignalRule[] = [
       'the hidden prompt',
       'the hidden instructions',
     ],
+    // "Your …" set-ups after any disclosing verb ("paste it as your system prompt", "copy this into your system
+    // prompt" are the reader's own, not the model's); "the system prompt" only after a stronger verb, and not as a
+    // config field or file.
     pattern: rx(
-      String.raw`(?<=\b${STRONG}\s+(?:\S+\s+){0,3}?)${THE_SETUP}\b(?!\s+(?:field|file|variable|template|parameter|option|setting|box|tab|section|editor|api))`,
+      String.raw`(?<=\b${DISCLOSE}\b[^.?!\n]{0,50}?)(?<!\b(?:as|into|to)\s+)${OWN_SETUP}|(?<=\b${STRONG}\s+(?:\S+\s+){0,3}?)${THE_SETUP}\b(?!\s+(?:field|file|variable|template|parameter|option|setting|box|tab|section|editor|api))`,
     ),
     reason: 'asks the model to disclose its own hidden instructions',
   }),
