@@ -212,6 +212,28 @@ describe('secrets detector: secret-named assignments', () => {
     }
   });
 
+  it('reads a password in a config key-value entry and on a curl command line', () => {
+    const password = `Riv${fake.alnum(6)}erBank`;
+    expect(only(`<add key="ClearTextPassword" value="${password}" />`, password).rule).toBe('generic_secret');
+    const cli = `p${fake.alnum(10)}!9`;
+    expect(only(`curl --user "deploy:${cli}" https://api.example.com/releases`, cli).rule).toBe(
+      'cli_credentials',
+    );
+    expect(only(`curl -s \\\n  -u ci:${cli} https://api.example.com`, cli).rule).toBe('cli_credentials');
+  });
+
+  it('leaves key-value entries without secrets, variables and other -u flags alone', () => {
+    for (const text of [
+      '<add key="PageSize" value="50" />',
+      '<add key="Password" value="changeme" />',
+      'curl -u "$API_USER:$API_PASSWORD" https://api.example.com',
+      'git push -u origin feature/login:main',
+      'sort -u names.txt',
+    ]) {
+      expect(scan(text).findings, text).toEqual([]);
+    }
+  });
+
   it('leaves comparisons, lists of names and ordinary elements alone', () => {
     const value = fake.alnum(32);
     for (const text of [

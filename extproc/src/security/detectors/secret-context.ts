@@ -345,6 +345,86 @@ function scanElementAt(text: string, units: Uint16Array, close: number, hits: Hi
   addIfSecret(text, name, { start: valueStart, end: valueEnd }, hits);
 }
 
+/** Names of fields whose value is a password typed by a person (looser checks than for machine tokens). */
+const PASSWORD_NAME = /(?:passw(?:or)?d|pwd|passphrase)$/;
+/** The `key="…"` (or `name="…"`) attribute of the element a `value=` belongs to. */
+const KEY_ATTRIBUTE = /\s(?:key|name)\s*=\s*(["'])([^"'<>]{1,64})\1/;
+
+/**
+ * `<add key="ClearTextPassword" value="…" />`: a key and its value as attributes of one element (.NET appSettings,
+ * NuGet and MSBuild config). A password field takes a person's password, which need not look random.
+ */
+function scanKeyValueAttributeAt(text: string, units: Uint16Array, valueAttr: number, hits: Hits): void {
+  let tagStart = valueAttr - 1;
+  while (tagStart >= 0 && valueAttr - tagStart <= 200 && units[tagStart] !== 60 && units[tagStart] !== 62)
+    tagStart--;
+  if (units[tagStart] !== 60 /* < */) return;
+  const key = KEY_ATTRIBUTE.exec(text.slice(tagStart, valueAttr));
+  const name = key?.[2]?.toLowerCase();
+  if (name === undefined || !SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name)) return;
+  const value = valueAfter(text, valueAttr + 6);
+  if (value === null || hits.overlaps(value.start, value.end)) return;
+  const literal = text.slice(value.start, value.end);
+  const verdict =
+    classifyAssignment(name, literal) ??
+    (PASSWORD_NAME.test(name) && isPersonsPassword(literal)
+      ? {
+          rule: 'generic_secret',
+          severity: 'medium' as const,
+          confidence: 0.55,
+          reason: 'password in a config key-value entry',
+        }
+      : null);
+  if (verdict !== null) hits.add({ ...verdict, start: value.start, end: value.end });
+}
+
+/** A password a person chose: not a dummy or a reference, eight characters or more, two kinds of character. */
+function isPersonsPassword(value: string): boolean {
+  if (value.length < 8 || isDummyValue(value) || CODE_REFERENCE.test(value)) return false;
+  const classes = charClasses(value);
+  let kinds = 0;
+  for (const kind of [LOWER, UPPER, DIGIT, SYMBOL]) if ((classes & kind) !== 0) kinds++;
+  return kinds >= 2 && shannonEntropy(value) >= 2.5;
+}
+
+const CURL_USER_FLAGS = ['-u ', '--user '];
+
+/** The credentials of `curl -u user:password` / `--user`: the password (or the user, when the password is empty). */
+function scanCurlUserAt(text: string, user: number, flagLength: number, hits: Hits): void {
+  // The command's start: back over lines continued with a backslash.
+  let lineStart = text.lastIndexOf('\n', user) + 1;
+  while (lineStart >= 2 && user - lineStart < 400 && text.charCodeAt(lineStart - 2) === 92)
+    lineStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+  if (user - lineStart > 400 || !/\bcurl\b/.test(text.slice(Math.max(lineStart, user - 400), user))) return;
+  let start = user + flagLength;
+  while (text.charCodeAt(start) === 32) start++;
+  const quote = text.charCodeAt(start);
+  const quoted = quote === 34 || quote === 39;
+  if (quoted) start++;
+  let end = start;
+  while (end < text.length && end - start <= MAX_VALUE) {
+    const c = text.charCodeAt(end);
+    if (quoted ? c === quote : c <= 32 || c === 34 || c === 39) break;
+    end++;
+  }
+  const credential = text.slice(start, end);
+  const colon = credential.indexOf(':');
+  if (colon === -1) return;
+  const secretStart = colon === credential.length - 1 ? start : start + colon + 1;
+  const secretEnd = colon === credential.length - 1 ? start + colon : end;
+  const secret = text.slice(secretStart, secretEnd).replace(/^["'{]+|["'}]+$/g, '');
+  if (secret.length < 6 || isDummyValue(secret) || CODE_REFERENCE.test(secret)) return;
+  if ((charClasses(secret) & (DIGIT | SYMBOL)) === 0 || hits.overlaps(secretStart, secretEnd)) return;
+  hits.add({
+    start: secretStart,
+    end: secretEnd,
+    rule: 'cli_credentials',
+    severity: 'high',
+    confidence: 0.8,
+    reason: 'password on a curl command line',
+  });
+}
+
 export function scanAssignments(text: string, hits: Hits): void {
   // Nothing below asks for another text's units (the module uses no other code-units reader).
   const units = codeUnitsOf(text);
@@ -362,4 +442,15 @@ export function scanAssignments(text: string, hits: Hits): void {
   hits.endPass();
   for (let op = text.indexOf('</'); op !== -1; op = text.indexOf('</', op + 2))
     scanElementAt(text, units, op, hits);
+  hits.endPass();
+  // Anchors that start with a rarer character than a space: each full-text search costs about 1 ms per MB.
+  for (let op = text.indexOf('value='); op !== -1; op = text.indexOf('value=', op + 6))
+    if (op > 0 && (units[op - 1] as number) <= 32) scanKeyValueAttributeAt(text, units, op, hits);
+  hits.endPass();
+  if (text.indexOf('curl') === -1) return;
+  for (const flag of CURL_USER_FLAGS) {
+    for (let op = text.indexOf(flag); op !== -1; op = text.indexOf(flag, op + flag.length))
+      if (op > 0 && (units[op - 1] as number) <= 32) scanCurlUserAt(text, op, flag.length, hits);
+    hits.endPass();
+  }
 }
