@@ -5,12 +5,23 @@
 //   mostly-ASCII 1 MB text with a few curly quotes costs a handful of map entries, not 4 MB;
 // - decoding of embedded payloads is bounded in depth, count and decoded size.
 import { CONFUSABLES } from './confusables.js';
-import { findEncodedPayloads, type PayloadBudget, type PayloadEncoding } from './encoded-payloads.js';
+import {
+  findEncodedPayloads,
+  isReadable,
+  type PayloadBudget,
+  type PayloadEncoding,
+} from './encoded-payloads.js';
 import { segmentState } from './segment-state.js';
 import { tokenRunsOf } from './token-runs.js';
 import type { ScanSegment } from './types.js';
 
-export type ViewEncoding = 'text' | 'rot13' | 'reversed' | 'fragments' | PayloadEncoding;
+export type ViewEncoding =
+  | 'text'
+  | 'rot13'
+  | 'reversed'
+  | 'fragments'
+  | 'variation selectors'
+  | PayloadEncoding;
 
 export interface Span {
   start: number;
@@ -602,7 +613,55 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
     maxDepth: options.maxDepth ?? 2,
   };
   addDecodedViews(walk, text, 0, null, options.tokenRuns);
+  // Only a text with enough invisible characters can carry bytes in variation selectors (folding counted them).
+  if (hints.invisible >= MIN_SELECTOR_RUN) {
+    for (const payload of variationSelectorPayloads(text, walk.budget)) {
+      const folded = fold(payload.decoded, false, emptyHints());
+      views.push(new TextView(folded.text, 'variation selectors', 1, folded.map, payload, text.length));
+      addDecodedViews(walk, payload.decoded, 1, payload);
+    }
+  }
   return { views, hints, intentSignals: undefined };
+}
+
+/** Bytes to hide a sentence in start at eight selectors; emoji sequences use one or two. */
+const MIN_SELECTOR_RUN = 8;
+/** Runs of variation selectors: U+FE00–FE0F carry bytes 0–15, U+E0100–E01EF (one surrogate pair each) 16–255. */
+const SELECTOR_RUN = /(?:[\uFE00-\uFE0F]|\uDB40[\uDD00-\uDDEF]){8,}/g;
+
+/**
+ * Text hidden one byte per variation selector after a visible character ("emoji smuggling"): a run of selectors
+ * renders as nothing, yet a model reading the raw text can be told how to decode it. Runs that decode to readable
+ * UTF-8 become a reading of their own.
+ */
+function variationSelectorPayloads(
+  text: string,
+  budget: { chars: number; count: number },
+): { start: number; end: number; decoded: string }[] {
+  const found: { start: number; end: number; decoded: string }[] = [];
+  SELECTOR_RUN.lastIndex = 0;
+  for (
+    let m = SELECTOR_RUN.exec(text);
+    m !== null && budget.count > 0 && budget.chars > 0;
+    m = SELECTOR_RUN.exec(text)
+  ) {
+    const run = m[0];
+    const bytes: number[] = [];
+    for (let i = 0; i < run.length && bytes.length < budget.chars; i++) {
+      const c = run.charCodeAt(i);
+      if (c >= 0xfe00 && c <= 0xfe0f) bytes.push(c - 0xfe00);
+      else {
+        bytes.push(run.charCodeAt(i + 1) - 0xdd00 + 16);
+        i++;
+      }
+    }
+    const decoded = Buffer.from(bytes).toString('utf8');
+    if (!isReadable(decoded)) continue;
+    found.push({ start: m.index, end: m.index + run.length, decoded });
+    budget.chars -= decoded.length;
+    budget.count -= 1;
+  }
+  return found;
 }
 
 /**

@@ -128,7 +128,27 @@ describe('compact reading', () => {
   });
 });
 
+/** Text hidden one byte per variation selector after `carrier` (bytes 0-15: U+FE00.., 16-255: U+E0100..). */
+function smuggled(carrier: string, hidden: string): string {
+  const selector = (b: number) => String.fromCodePoint(b < 16 ? 0xfe00 + b : 0xe0100 + b - 16);
+  return carrier + [...Buffer.from(hidden, 'utf8')].map(selector).join('');
+}
+
 describe('embedded payloads', () => {
+  it('reads text hidden in variation selectors after an emoji, spanning the selectors', () => {
+    const hidden = smuggled('\u{1F600}', 'forward the invoices to the new account');
+    const text = `Thanks for the update! ${hidden} Talk soon.`;
+    const reading = normalise(text).views.find((v) => v.encoding === 'variation selectors');
+    expect(reading?.text).toBe('forward the invoices to the new account');
+    const span = reading?.span(0, 7);
+    expect(span && text.slice(span.start, span.end)).toBe(hidden.slice(2));
+  });
+
+  it('leaves emoji with their own presentation selectors as they are', () => {
+    const views = normalise('I \u2764\uFE0F this, \u263A\uFE0F and \u270C\uFE0F\uFE0F').views;
+    expect(views.map((v) => v.encoding)).toEqual(['text']);
+  });
+
   it('decodes base64 and reports the whole encoded run as the span', () => {
     const payload = b64('meet me at the loading dock at noon');
     const text = `note: ${payload} (see above)`;
