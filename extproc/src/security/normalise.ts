@@ -479,6 +479,22 @@ function reversedView(text: string, folded: string): TextView | null {
   return new TextView(backwards, 'reversed', 1, IDENTITY, { start: 0, end: text.length }, text.length);
 }
 
+/** The text a right-to-left override (U+202E) governs: up to its pop (U+202C), the line's end or 2 KB. */
+const RTL_OVERRIDE_RUN = /\u202E([^\u202C\n]{8,2048})/g;
+
+/** Each run under a right-to-left override, reversed into the order a reader sees it, as a reading of its own. */
+function overriddenRuns(text: string): TextView[] {
+  const views: TextView[] = [];
+  RTL_OVERRIDE_RUN.lastIndex = 0;
+  for (let m = RTL_OVERRIDE_RUN.exec(text); m !== null && views.length < 8; m = RTL_OVERRIDE_RUN.exec(text)) {
+    const run = m[1] as string;
+    const shown = fold(Array.from(run).reverse().join(''), false, emptyHints()).text;
+    const start = m.index + 1;
+    views.push(new TextView(shown, 'reversed', 1, IDENTITY, { start, end: start + run.length }, text.length));
+  }
+  return views;
+}
+
 /**
  * A short literal of words assigned to a short name: `a = 'ignore all'`, `x2="prev"`, `let b = "ious"`. Only letters,
  * spaces and apostrophes: URLs, paths and markup attributes (`href="…"`, `alt="downloads:?"`) are not fragments.
@@ -605,6 +621,8 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   }
   const backwards = reversedView(text, t);
   if (backwards !== null) views.push(backwards);
+  // A right-to-left override shows its text in the opposite order to the one stored: read it both ways.
+  if (hints.invisible > 0 && text.includes('\u202E')) views.push(...overriddenRuns(text));
   const fragments = fragmentsView(text, t, folded.map);
   if (fragments !== null) views.push(fragments);
   const walk: Walk = {

@@ -144,6 +144,15 @@ describe('embedded payloads', () => {
     expect(span && text.slice(span.start, span.end)).toBe(hidden.slice(2));
   });
 
+  it('reads a run under a right-to-left override in the order it is shown, spanning the stored run', () => {
+    const stored = [...'wire the deposit to the new account'].reverse().join('');
+    const text = `Notes: \u202E${stored}\u202C end.`;
+    const reading = normalise(text).views.find((v) => v.encoding === 'reversed');
+    expect(reading?.text).toBe('wire the deposit to the new account');
+    const span = reading?.span(0, 4);
+    expect(span && text.slice(span.start, span.end)).toBe(stored);
+  });
+
   it('leaves emoji with their own presentation selectors as they are', () => {
     const views = normalise('I \u2764\uFE0F this, \u263A\uFE0F and \u270C\uFE0F\uFE0F').views;
     expect(views.map((v) => v.encoding)).toEqual(['text']);
