@@ -1,11 +1,12 @@
-// Finds text hidden inside base64, hex, percent-encoding and escape sequences so the detectors can read it too.
+// Finds text hidden inside base64, hex, binary (octets written without separators), percent-encoding and escape
+// sequences so the detectors can read it too.
 // Only payloads that decode to readable text are kept: hashes, keys, images and compressed blobs decode to bytes,
 // fail the readability test and cost one bounded probe each. Every regex here is anchored by a look-behind so a
 // long run is tried once, not once per character.
 
 import { MIN_TOKEN_RUN, TOKEN_CHAR } from './token-runs.js';
 
-export type PayloadEncoding = 'base64' | 'hex' | 'percent' | 'escapes' | 'morse';
+export type PayloadEncoding = 'base64' | 'hex' | 'binary' | 'percent' | 'escapes' | 'morse';
 
 export interface EncodedPayload {
   encoding: PayloadEncoding;
@@ -95,6 +96,13 @@ function decodeBase64(run: string, maxChars: number): string | null {
 function decodeHex(run: string, maxChars: number): string | null {
   if (run.length % 2 === 1) return null;
   const bytes = Buffer.from(run.slice(0, Math.min(run.length, maxChars * 2)), 'hex');
+  const text = UTF8.decode(bytes);
+  return isReadable(text) ? text : null;
+}
+
+function decodeBinary(run: string, maxChars: number): string | null {
+  const bytes = new Uint8Array(Math.min(run.length >> 3, maxChars));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(run.slice(i * 8, i * 8 + 8), 2);
   const text = UTF8.decode(bytes);
   return isReadable(text) ? text : null;
 }
@@ -315,8 +323,14 @@ function scanRuns(
     let padded = end;
     while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61 /* = */) padded++;
     const run = text.slice(start, padded);
-    const encoding = hexOnly ? 'hex' : 'base64';
-    const decoded = hexOnly ? decodeHex(run, budget.chars) : decodeBase64(run, budget.chars);
+    // A hex run of 0s and 1s only, whole octets: bytes written in binary (hex of text is never all 0/1 digits).
+    const binary = hexOnly && (end - start) % 8 === 0 && /^[01]+$/.test(run);
+    const encoding = binary ? 'binary' : hexOnly ? 'hex' : 'base64';
+    const decoded = binary
+      ? decodeBinary(run, budget.chars)
+      : hexOnly
+        ? decodeHex(run, budget.chars)
+        : decodeBase64(run, budget.chars);
     if (decoded !== null) {
       found.push({ encoding, start, end: padded, decoded });
       budget.chars -= decoded.length;

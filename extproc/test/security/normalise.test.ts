@@ -169,9 +169,11 @@ describe('embedded payloads', () => {
     expect(span && text.slice(span.start, span.end)).toBe(payload);
   });
 
-  it('decodes hex, percent-encoding, escape sequences and Morse', () => {
+  it('decodes hex, binary octets, percent-encoding, escape sequences and Morse', () => {
     const readings = (text: string) => normalise(text).views.map((v) => `${v.encoding}:${v.text}`);
     expect(readings(`data=${hex('open the side gate please')}`)).toContain('hex:open the side gate please');
+    const octets = [...Buffer.from('open the side gate please')].map((b) => b.toString(2).padStart(8, '0'));
+    expect(readings(`bits: ${octets.join('')}`)).toContain('binary:open the side gate please');
     expect(readings('go to /q?text=open%20the%20side%20gate%20please')).toContain(
       'percent:open the side gate please',
     );
