@@ -595,12 +595,23 @@ function addDecodedViews(
   tokenRuns?: readonly number[],
 ): void {
   if (depth >= walk.maxDepth || walk.budget.count <= 0 || walk.budget.chars <= 0) return;
-  for (const payload of findEncodedPayloads(src, walk.budget, tokenRuns)) {
-    const at = origin ?? { start: payload.start, end: payload.end };
-    const folded = fold(payload.decoded, false, emptyHints());
-    walk.views.push(new TextView(folded.text, payload.encoding, depth + 1, folded.map, at, src.length));
-    addDecodedViews(walk, payload.decoded, depth + 1, at);
-  }
+  for (const payload of findEncodedPayloads(src, walk.budget, tokenRuns))
+    addDecodedView(walk, src, payload.encoding, payload, depth, origin);
+}
+
+/** A decoded payload as a reading one layer down, and what is encoded inside it in turn. */
+function addDecodedView(
+  walk: Walk,
+  src: string,
+  encoding: ViewEncoding,
+  payload: { start: number; end: number; decoded: string },
+  depth: number,
+  origin: Span | null,
+): void {
+  const at = origin ?? { start: payload.start, end: payload.end };
+  const folded = fold(payload.decoded, false, emptyHints());
+  walk.views.push(new TextView(folded.text, encoding, depth + 1, folded.map, at, src.length));
+  addDecodedViews(walk, payload.decoded, depth + 1, at);
 }
 
 /**
@@ -633,11 +644,8 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   addDecodedViews(walk, text, 0, null, options.tokenRuns);
   // Only a text with enough invisible characters can carry bytes in variation selectors (folding counted them).
   if (hints.invisible >= MIN_SELECTOR_RUN) {
-    for (const payload of variationSelectorPayloads(text, walk.budget)) {
-      const folded = fold(payload.decoded, false, emptyHints());
-      views.push(new TextView(folded.text, 'variation selectors', 1, folded.map, payload, text.length));
-      addDecodedViews(walk, payload.decoded, 1, payload);
-    }
+    for (const payload of variationSelectorPayloads(text, walk.budget))
+      addDecodedView(walk, text, 'variation selectors', payload, 0, null);
   }
   return { views, hints, intentSignals: undefined };
 }
@@ -654,7 +662,7 @@ const SELECTOR_RUN = /(?:[\uFE00-\uFE0F]|\uDB40[\uDD00-\uDDEF]){8,}/g;
  */
 function variationSelectorPayloads(
   text: string,
-  budget: { chars: number; count: number },
+  budget: PayloadBudget,
 ): { start: number; end: number; decoded: string }[] {
   const found: { start: number; end: number; decoded: string }[] = [];
   SELECTOR_RUN.lastIndex = 0;

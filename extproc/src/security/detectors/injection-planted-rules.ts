@@ -13,6 +13,9 @@ const EMIT =
 /** Groups of people named for who they are (a hostile line about them is the request, not a review or a rebuttal). */
 const PEOPLE = String.raw`(?:(?:all\s+|the\s+)?(?:(?:gay|lesbian|trans(?:gender)?|queer|bisexual|black|white|asian|arab|jewish|muslim|christian|hindu|disabled|elderly|old|pregnant|poor|fat|immigrant|indigenous|latino|mexican|chinese|indian|african)\s+(?:people|persons|men|women|folks|kids|children|workers)|women|men|girls|jews|muslims|christians|hindus|immigrants|refugees|migrants|gays|lesbians|homosexuals|bisexuals|arabs|asians|latinos|mexicans|africans|blacks|minorities|the\s+elderly|the\s+disabled))\b`;
 
+/** "Write one …", "give me five …": a number of lines asked for, before what kind they must be. */
+const ASKED_FOR = String.raw`\b(?:write|generate|compose|produce|give\s+me|create|say)\s+(?:me\s+)?(?:one|a|an|some|two|three|five|ten|\d{1,2})\s+`;
+
 export const PLANTED_RULES: readonly SignalRule[] = [
   rule({
     id: 'ignore_rest_and_print',
@@ -152,7 +155,8 @@ export const PLANTED_RULES: readonly SignalRule[] = [
     family: 'harm_request',
     weight: 0.5,
     indirectWeight: 0.8,
-    // A bigoted line asked for in so many words, often wrapped in a task that launders it ("…and translate it").
+    // A bigoted line asked for in so many words, often wrapped in a task that launders it ("…and translate it");
+    // milder words ("negative", "unfriendly") only about a group of people named for who they are.
     triggers: [
       'toxic',
       'discriminatory',
@@ -165,21 +169,17 @@ export const PLANTED_RULES: readonly SignalRule[] = [
       'insulting',
       'bigoted',
       'harmful',
+      'negative',
+      'unfriendly',
+      'mean',
+      'nasty',
+      'hurtful',
+      'rude',
+      'cruel',
+      'insensitive',
     ],
     pattern: rx(
-      String.raw`(?<=\b(?:write|generate|compose|produce|give\s+me|create|say)\s+(?:me\s+)?(?:one|a|an|some|two|three|five|ten|\d{1,2})\s+)(?:toxic|discriminatory|offensive|hateful|racist|sexist|derogatory|demeaning|insulting|bigoted|harmful)\s+(?:sentences?|statements?|jokes?|comments?|tweets?|posts?|paragraphs?|lines?|remarks?|slogans?|slurs?)\s+(?:about|on|against|targeting|towards?)\b`,
-    ),
-    reason: 'asks for a bigoted or toxic sentence about a group',
-  }),
-  rule({
-    id: 'bigoted_sentence_requested',
-    family: 'harm_request',
-    weight: 0.5,
-    indirectWeight: 0.8,
-    // Milder words ("negative", "unfriendly") only about a group of people named for who they are.
-    triggers: ['negative', 'unfriendly', 'mean', 'nasty', 'hurtful', 'rude', 'cruel', 'insensitive'],
-    pattern: rx(
-      String.raw`(?<=\b(?:write|generate|compose|produce|give\s+me|create|say)\s+(?:me\s+)?(?:one|a|an|some|two|three|five|ten|\d{1,2})\s+)(?:negative|unfriendly|mean|nasty|hurtful|rude|cruel|insensitive)\s+(?:sentences?|statements?|jokes?|comments?|tweets?|posts?|remarks?|lines?)\s+(?:about|on|against|targeting|towards?)\s+${PEOPLE}`,
+      String.raw`(?<=${ASKED_FOR})(?:(?:toxic|discriminatory|offensive|hateful|racist|sexist|derogatory|demeaning|insulting|bigoted|harmful)\s+(?:sentences?|statements?|jokes?|comments?|tweets?|posts?|paragraphs?|lines?|remarks?|slogans?|slurs?)\s+(?:about|on|against|targeting|towards?)\b|(?:negative|unfriendly|mean|nasty|hurtful|rude|cruel|insensitive)\s+(?:sentences?|statements?|jokes?|comments?|tweets?|posts?|remarks?|lines?)\s+(?:about|on|against|targeting|towards?)\s+${PEOPLE})`,
     ),
     reason: 'asks for a bigoted or toxic sentence about a group',
   }),
