@@ -6,6 +6,7 @@
  * `--admin-address-path`, the real listener port from admin `/listeners?format=json`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -57,23 +58,45 @@ export interface RunningEnvoy {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Returns a TCP port that was free a moment ago (bind :0, read, close). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's range for outgoing connections' local ports (Linux; the common default elsewhere). */
+function ephemeralRangeStart(): number {
+  try {
+    const low = Number.parseInt(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10);
+    return Number.isFinite(low) && low > 2048 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+const EPHEMERAL_START = ephemeralRangeStart();
+
+/** Whether `port` can be bound on `host` right now (bound exclusively, then released). */
+function canBind(host: string, port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen({ host, port: 0, exclusive: true }, () => {
+    srv.once('error', () => resolve(null));
+    srv.listen({ host, port, exclusive: true }, () => {
       const addr = srv.address();
-      if (addr === null || typeof addr === 'string') {
-        srv.close();
-        reject(new Error('freePort: unexpected server address'));
-        return;
-      }
-      const { port } = addr;
-      srv.close((err) => (err ? reject(err) : resolve(port)));
+      const bound = addr !== null && typeof addr !== 'string' ? addr.port : null;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * Returns a TCP port that was free a moment ago. Picked below the ephemeral range: a port from `:0` comes from that
+ * range, where any outgoing connection (Envoy to an upstream, a gRPC client) may take it before the listener binds
+ * ("Address already in use" in a parallel test run). Falls back to `:0` if no candidate binds.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const low = Math.max(1024, EPHEMERAL_START - 12_000);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await canBind(host, low + Math.floor(Math.random() * (EPHEMERAL_START - low)));
+    if (port !== null) return port;
+  }
+  const port = await canBind(host, 0);
+  if (port === null) throw new Error('freePort: no port could be bound');
+  return port;
 }
 
 const LOG_CAP = 4 * 1024 * 1024;

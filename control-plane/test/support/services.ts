@@ -20,11 +20,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../../envoy/src/process.js';
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,21 +82,6 @@ export function findRedisServer(): string | undefined {
   return searchDirs()
     .map((dir) => join(dir, 'redis-server'))
     .find(isExecutable);
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (callers retry if it got taken in between). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 const tail = (file: string, bytes = 4000) => {
