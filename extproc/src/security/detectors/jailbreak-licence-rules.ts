@@ -10,6 +10,8 @@ const HARMFUL_KIND =
 /** What such a persona is licensed to produce. */
 const REQUEST_KIND =
   '(?:questions?|requests?|content|prompts?|topics?|subjects?|things|activities|information|material|stories|story|code|software|answers?|responses?|messages?|tasks?|acts?|instructions|advice|jokes)';
+/** A negation of the ability that follows ("cannot generate any kind of content" is a refusal). */
+const NOT_ABLE = String.raw`(?<!(?:\bnot|\bnever|n't|\bno\s+longer)\s+)`;
 /** Language the model is told to use at the user or others. */
 const ABUSIVE = String.raw`(?:swear(?:ing|s)?|curse\s+words|cursing|cuss(?:ing|\s*words)?|profanit(?:y|ies)|profane\s+language|slurs|vulgar(?:ity|\s+language)?|obscenit(?:y|ies)|insults?|racist\s+(?:jokes|remarks|language|slurs)|sexist\s+(?:jokes|remarks|language)|offensive\s+(?:language|jokes|remarks|content))`;
 
@@ -238,5 +240,25 @@ export const LICENCE_RULES: readonly SignalRule[] = [
       String.raw`(?:remove|delete|take\s+out|drop|strip|join|merge|combine)\s+(?:all\s+)?(?:the\s+)?(?:spaces?|dashes|hyphens|dots|underscores|gaps|letters|parts)\s+(?:in|from|between|of|inside)\s+(?:the\s+|this\s+|each\s+)?(?:words?|letters|string|term|phrase)\s*["'\u201c:]`,
     ),
     reason: 'asks to rejoin a word split apart to slip past filters',
+  }),
+  rule({
+    id: 'any_kind_of_content',
+    family: 'unrestricted',
+    weight: 0.35,
+    triggers: ['any kind of', 'any type of', 'any sort of', 'all kinds of', 'all types of'],
+    pattern: rx(
+      String.raw`(?<=${NOT_ABLE}\b(?:can|will|able\s+to|allowed\s+to|free\s+to|capable\s+of)\s+(?:generate|generating|write|writing|produce|producing|create|creating|output|say|saying)\s+)(?:any|all)\s+(?:kinds?|types?|sorts?)\s+of\s+(?:content|text|responses?|answers?|material|output)\b`,
+    ),
+    reason: 'licenses a persona to generate any kind of content',
+  }),
+  rule({
+    id: 'assistant_does_not_exist',
+    family: 'unrestricted',
+    weight: 0.35,
+    triggers: ['chatgpt', 'chat gpt', 'openai', 'open ai'],
+    pattern: rx(
+      String.raw`(?:chat\s?gpt|open\s?ai)\s+(?:is\s+not\s+real|(?:doesn't|doesn’t|does\s+not|no\s+longer|has\s+ceased\s+to)\s+(?:exists?|exist\s+anymore))\b`,
+    ),
+    reason: 'tells the model the assistant it was, or its maker, no longer exists',
   }),
 ];

@@ -515,7 +515,7 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'write',
     ],
     pattern: rx(
-      String.raw`(?:condon|promot|encourag|endors|glorif|engag(?:e|es|ing)\s+in|enjoy|lov|support|provid|generat|produc|writ)[a-z]*\s+(?:\S+\s+){0,3}${HARMFUL}\s+(?:and\s+[a-z]+\s+)?(?:content|activities|acts|behaviou?r|actions|things|topics|requests|material|information|language|stuff|advice|responses|answers|replies|output)`,
+      String.raw`(?<!(?:\bnot|\bnever|n't|\bavoid(?:s|ing)?)\s+(?:\S+\s+)?)(?:condon|promot|encourag|endors|glorif|engag(?:e|es|ing)\s+in|enjoy|lov|support|provid|generat|produc|writ)[a-z]*\s+(?:\S+\s+){0,3}${HARMFUL}\s+(?:and\s+[a-z]+\s+)?(?:content|activities|acts|behaviou?r|actions|things|topics|requests|material|information|language|stuff|advice|responses|answers|replies|output)`,
     ),
     reason: 'sets up a persona that produces harmful content',
   }),

@@ -4,6 +4,7 @@
 import type { SignalRule } from './intent-signals.js';
 import { HARM_RULES } from './jailbreak-harm-rules.js';
 import { LAUNDERING_RULES } from './jailbreak-laundering-rules.js';
+import { SEXUAL_RULES } from './jailbreak-sexual-rules.js';
 import { TEMPLATE_RULES } from './jailbreak-template-rules.js';
 import { AI, rule, rx } from './pattern-kit.js';
 
@@ -113,9 +114,10 @@ export const FRAMING_RULES: readonly SignalRule[] = [
     ),
     reason: 'tells the model it is no longer the assistant',
   }),
-  // Templates, simulated machines, persona traits, laundering frames and harmful requests live in their own tables,
-  // indexed with these.
+  // Templates, simulated machines, persona traits, laundering frames, harmful requests and sexual set-ups live in their
+  // own tables, indexed with these.
   ...TEMPLATE_RULES,
   ...LAUNDERING_RULES,
   ...HARM_RULES,
+  ...SEXUAL_RULES,
 ];
