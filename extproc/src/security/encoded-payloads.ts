@@ -1,12 +1,12 @@
-// Finds text hidden inside base64, hex, binary (octets written without separators), percent-encoding and escape
-// sequences so the detectors can read it too.
+// Finds text hidden inside base64, base32, hex, binary (octets written without separators), percent-encoding and
+// escape sequences so the detectors can read it too.
 // Only payloads that decode to readable text are kept: hashes, keys, images and compressed blobs decode to bytes,
 // fail the readability test and cost one bounded probe each. Every regex here is anchored by a look-behind so a
 // long run is tried once, not once per character.
 
 import { MIN_TOKEN_RUN, TOKEN_CHAR } from './token-runs.js';
 
-export type PayloadEncoding = 'base64' | 'hex' | 'binary' | 'percent' | 'escapes' | 'morse';
+export type PayloadEncoding = 'base64' | 'base32' | 'hex' | 'binary' | 'percent' | 'escapes' | 'morse';
 
 export interface EncodedPayload {
   encoding: PayloadEncoding;
@@ -90,6 +90,41 @@ function decodeBase64(run: string, maxChars: number): string | null {
   // 4 base64 characters carry 3 bytes; cap the input so a huge run never decodes past the budget.
   const maxInput = Math.ceil((maxChars * 4) / 3 / 4) * 4;
   const text = UTF8.decode(Buffer.from(body.length > maxInput ? body.slice(0, maxInput) : body, 'base64'));
+  return isReadable(text) ? text : null;
+}
+
+/** 0–31 for a base32 digit (RFC 4648, either case), -1 otherwise. */
+const BASE32_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 32; i++) {
+  const digit = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.charCodeAt(i);
+  BASE32_VALUE[digit] = i;
+  if (i < 26) BASE32_VALUE[digit + 32] = i;
+}
+
+/**
+ * Base32 (RFC 4648): a run in one case only, of A–Z and 2–7, padded with up to six `=`. Base64 of text mixes cases,
+ * so a single-case run that is not base64 is tried as base32.
+ */
+function decodeBase32(run: string, maxChars: number): string | null {
+  const body = run.replace(/=+$/, '');
+  if (hasMixedCase(body)) return null;
+  const length = Math.min(body.length, Math.ceil((maxChars * 8) / 5));
+  const bytes = new Uint8Array((length * 5) >> 3);
+  let bits = 0;
+  let value = 0;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const c = body.charCodeAt(i);
+    const digit = c < 128 ? (BASE32_VALUE[c] as number) : -1;
+    if (digit < 0) return null;
+    value = ((value << 5) | digit) & 0xfff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[n++] = (value >> bits) & 0xff;
+    }
+  }
+  const text = UTF8.decode(bytes.subarray(0, n));
   return isReadable(text) ? text : null;
 }
 
@@ -321,16 +356,23 @@ function scanRuns(
     let hexOnly = true;
     for (let i = start; hexOnly && i < end; i++) if (inRun(text, i) !== 2) hexOnly = false;
     let padded = end;
-    while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61 /* = */) padded++;
-    const run = text.slice(start, padded);
+    // Base64 pads with up to two `=`, base32 with up to six.
+    while (padded < text.length && padded - end < 6 && text.charCodeAt(padded) === 61 /* = */) padded++;
+    const padded64 = Math.min(padded, end + 2);
+    const run = text.slice(start, padded64);
     // A hex run of 0s and 1s only, whole octets: bytes written in binary (hex of text is never all 0/1 digits).
     const binary = hexOnly && (end - start) % 8 === 0 && /^[01]+$/.test(run);
-    const encoding = binary ? 'binary' : hexOnly ? 'hex' : 'base64';
-    const decoded = binary
+    let encoding: PayloadEncoding = binary ? 'binary' : hexOnly ? 'hex' : 'base64';
+    let decoded = binary
       ? decodeBinary(run, budget.chars)
       : hexOnly
         ? decodeHex(run, budget.chars)
         : decodeBase64(run, budget.chars);
+    if (decoded === null && !hexOnly) {
+      decoded = decodeBase32(text.slice(start, padded), budget.chars);
+      if (decoded !== null) encoding = 'base32';
+    }
+    if (encoding !== 'base32') padded = padded64;
     if (decoded !== null) {
       found.push({ encoding, start, end: padded, decoded });
       budget.chars -= decoded.length;

@@ -5,12 +5,14 @@
 //   mostly-ASCII 1 MB text with a few curly quotes costs a handful of map entries, not 4 MB;
 // - decoding of embedded payloads is bounded in depth, count and decoded size.
 import { CONFUSABLES } from './confusables.js';
+import { findEncodedPayloads, type PayloadBudget, type PayloadEncoding } from './encoded-payloads.js';
 import {
-  findEncodedPayloads,
-  isReadable,
-  type PayloadBudget,
-  type PayloadEncoding,
-} from './encoded-payloads.js';
+  bitPayloads,
+  braillePayloads,
+  type HiddenPayload,
+  MIN_SELECTOR_RUN,
+  variationSelectorPayloads,
+} from './hidden-scripts.js';
 import { segmentState } from './segment-state.js';
 import { tokenRunsOf } from './token-runs.js';
 import type { ScanSegment } from './types.js';
@@ -21,6 +23,12 @@ export type ViewEncoding =
   | 'reversed'
   | 'fragments'
   | 'variation selectors'
+  | 'braille'
+  | 'invisible bits'
+  | 'atbash'
+  | 'nato'
+  | 'uuencode'
+  | 'ascii85'
   | PayloadEncoding;
 
 export interface Span {
@@ -41,6 +49,8 @@ export interface ObfuscationHints {
   confusables: number;
   /** Combining marks stripped (diacritics, "zalgo" stacks). */
   marks: number;
+  /** Braille cells (U+2800–U+28FF): letters a keyword filter does not read. */
+  braille: number;
 }
 
 export interface NormaliseOptions {
@@ -325,6 +335,7 @@ function foldNonAsciiRun(
       }
     }
     const entry = foldCodePoint(cp);
+    if (cp >= 0x2800 && cp <= 0x28ff) hints.braille++;
     if (entry.kind !== 'keep') {
       if (i > keepFrom) b.emit(run.slice(keepFrom, i), base + keepFrom, i - keepFrom);
       b.emit(entry.text, base + i, len);
@@ -578,7 +589,7 @@ function rot13(s: string): string {
 }
 
 function emptyHints(): ObfuscationHints {
-  return { invisible: 0, tags: 0, confusables: 0, marks: 0 };
+  return { invisible: 0, tags: 0, confusables: 0, marks: 0, braille: 0 };
 }
 
 interface Walk {
@@ -597,6 +608,17 @@ function addDecodedViews(
   if (depth >= walk.maxDepth || walk.budget.count <= 0 || walk.budget.chars <= 0) return;
   for (const payload of findEncodedPayloads(src, walk.budget, tokenRuns))
     addDecodedView(walk, src, payload.encoding, payload, depth, origin);
+}
+
+/** A decoded text as a reading one layer down, reported at `origin` (the span it was decoded from). */
+export function decodedReading(
+  decoded: string,
+  encoding: ViewEncoding,
+  origin: Span,
+  sourceLength: number,
+): TextView {
+  const folded = fold(decoded, false, emptyHints());
+  return new TextView(folded.text, encoding, 1, folded.map, origin, sourceLength);
 }
 
 /** A decoded payload as a reading one layer down, and what is encoded inside it in turn. */
@@ -646,48 +668,31 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   if (hints.invisible >= MIN_SELECTOR_RUN) {
     for (const payload of variationSelectorPayloads(text, walk.budget))
       addDecodedView(walk, text, 'variation selectors', payload, 0, null);
+    // Bits written with invisible operators: sixteen of them at least, some of them the operator for 1.
+    if (hints.invisible >= 16 && text.includes('\u2064'))
+      addHiddenViews(walk, text, 'invisible bits', bitPayloads);
   }
+  if (hints.braille >= MIN_BRAILLE_CELLS) addHiddenViews(walk, text, 'braille', braillePayloads);
   return { views, hints, intentSignals: undefined };
 }
 
-/** Bytes to hide a sentence in start at eight selectors; emoji sequences use one or two. */
-const MIN_SELECTOR_RUN = 8;
-/** Runs of variation selectors: U+FE00–FE0F carry bytes 0–15, U+E0100–E01EF (one surrogate pair each) 16–255. */
-const SELECTOR_RUN = /(?:[\uFE00-\uFE0F]|\uDB40[\uDD00-\uDDEF]){8,}/g;
+/** A braille sentence worth reading has a few words; a stray cell or two is decoration. */
+const MIN_BRAILLE_CELLS = 8;
 
-/**
- * Text hidden one byte per variation selector after a visible character ("emoji smuggling"): a run of selectors
- * renders as nothing, yet a model reading the raw text can be told how to decode it. Runs that decode to readable
- * UTF-8 become a reading of their own.
- */
-function variationSelectorPayloads(
+/** Readings of text written in a hidden script (hidden-scripts.ts), within the payload budget. */
+function addHiddenViews(
+  walk: Walk,
   text: string,
-  budget: PayloadBudget,
-): { start: number; end: number; decoded: string }[] {
-  const found: { start: number; end: number; decoded: string }[] = [];
-  SELECTOR_RUN.lastIndex = 0;
-  for (
-    let m = SELECTOR_RUN.exec(text);
-    m !== null && budget.count > 0 && budget.chars > 0;
-    m = SELECTOR_RUN.exec(text)
-  ) {
-    const run = m[0];
-    const bytes: number[] = [];
-    for (let i = 0; i < run.length && bytes.length < budget.chars; i++) {
-      const c = run.charCodeAt(i);
-      if (c >= 0xfe00 && c <= 0xfe0f) bytes.push(c - 0xfe00);
-      else {
-        bytes.push(run.charCodeAt(i + 1) - 0xdd00 + 16);
-        i++;
-      }
-    }
-    const decoded = Buffer.from(bytes).toString('utf8');
-    if (!isReadable(decoded)) continue;
-    found.push({ start: m.index, end: m.index + run.length, decoded });
-    budget.chars -= decoded.length;
-    budget.count -= 1;
+  encoding: ViewEncoding,
+  find: (text: string, maxChars: number) => HiddenPayload[],
+): void {
+  if (walk.budget.count <= 0 || walk.budget.chars <= 0) return;
+  for (const payload of find(text, walk.budget.chars)) {
+    if (walk.budget.count <= 0) break;
+    addDecodedView(walk, text, encoding, payload, 0, null);
+    walk.budget.chars -= payload.decoded.length;
+    walk.budget.count -= 1;
   }
-  return found;
 }
 
 /**

@@ -1,7 +1,8 @@
 // One trigger pass for both intent detectors. The prompt-injection and malicious-code rule tables are compiled into
 // a single RuleSet, scanned once per segment reading and cached on the segment's normalisation: a trigger pass costs
 // about as much as visiting every word start (~5 ms/MB), so doing it once instead of twice is most of the saving.
-import { isAscii, type Normalised } from '../normalise.js';
+import { isAscii, type Normalised, type TextView } from '../normalise.js';
+import { isReadingHint, READING_HINT_RULES } from './cipher-readings.js';
 import { EXTRACTION_RULES } from './injection-extraction-rules.js';
 import { INDIRECT_ADDRESS_RULES } from './injection-indirect-address-rules.js';
 import { INDIRECT_RULES } from './injection-indirect-rules.js';
@@ -52,6 +53,7 @@ const INJECTION: readonly SignalRule[] = [
   ...PRETEXT_RULES,
   ...EVASION_RULES,
   ...JAILBREAK_LEXICON,
+  ...READING_HINT_RULES,
 ];
 const COMMANDS: readonly SignalRule[] = [...COMMAND_RULES, ...ESCALATION_COMMAND_RULES];
 const MALICIOUS_CODE: readonly SignalRule[] = [
@@ -105,19 +107,23 @@ const MALICIOUS_CODE_SET = new Set(MALICIOUS_CODE);
 interface SignalsByTable {
   injection: SignalMatch[];
   maliciousCode: SignalMatch[];
+  /** Where a cipher's words were seen in the segment's own text (cipher-readings.ts): not signals themselves. */
+  readingHints: SignalMatch[];
 }
 
 /** Both tables' matches, split once per segment reading (each detector reads its own half). */
 function allSignals(normalised: Normalised, original: string): SignalsByTable {
   let byTable = normalised.intentSignals as SignalsByTable | undefined;
   if (byTable === undefined) {
-    byTable = { injection: [], maliciousCode: [] };
+    byTable = { injection: [], maliciousCode: [], readingHints: [] };
     const signals = wordSignals(normalised.views, INDEX, original);
     // Most texts are ASCII: Node counts UTF-8 bytes natively, faster than the class search crossing the whole text.
     if (normalised.views.some((v) => !isAscii(v.text) && holdsNonAsciiTriggerUnit(v.text)))
       signals.push(...wordSignals(normalised.views, NON_ASCII_INDEX, original));
     for (const signal of signals) {
-      if (INJECTION_SET.has(signal.rule)) byTable.injection.push(signal);
+      if (isReadingHint(signal.rule)) {
+        if (signal.view.depth === 0 && !signal.compact) byTable.readingHints.push(signal);
+      } else if (INJECTION_SET.has(signal.rule)) byTable.injection.push(signal);
       if (MALICIOUS_CODE_SET.has(signal.rule)) byTable.maliciousCode.push(signal);
     }
     normalised.intentSignals = byTable;
@@ -128,6 +134,18 @@ function allSignals(normalised: Normalised, original: string): SignalsByTable {
 /** Word-rule matches of the prompt-injection tables in every reading of a segment (a copy the caller may extend). */
 export function injectionSignals(normalised: Normalised, original: string): SignalMatch[] {
   return allSignals(normalised, original).injection.slice();
+}
+
+/** Where the segment's own text holds a cipher's words or names an encoding (cipher-readings.ts). */
+export function readingHints(normalised: Normalised, original: string): readonly SignalMatch[] {
+  return allSignals(normalised, original).readingHints;
+}
+
+/** Prompt-injection matches in readings made after the trigger pass (decoded where reading hints pointed). */
+export function injectionSignalsIn(views: readonly TextView[], original: string): SignalMatch[] {
+  return wordSignals(views, INDEX, original).filter(
+    (s) => INJECTION_SET.has(s.rule) && !isReadingHint(s.rule),
+  );
 }
 
 /** Matches of the malicious-code tables (commands and prose intent) in every reading of a segment (a copy). */

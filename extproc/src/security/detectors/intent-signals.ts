@@ -209,7 +209,13 @@ export function wordSignals(views: readonly TextView[], words: RuleSet, original
  * text, or invisible characters in the original (`ignore\u200ball\u200bprevious`: zero-width spaces standing in for
  * spaces fold away and glue the words).
  */
-export function compactSignals(root: TextView, compact: RuleSet, original: string): SignalMatch[] {
+export function compactSignals(
+  root: TextView,
+  compact: RuleSet,
+  original: string,
+  /** The reading is letters-only itself (a spelling alphabet decoded): every match counts. */
+  lettersOnly = false,
+): SignalMatch[] {
   const found: SignalMatch[] = [];
   hits.length = 0;
   const reading = root.compact();
@@ -221,6 +227,7 @@ export function compactSignals(root: TextView, compact: RuleSet, original: strin
     const span = reading.span(hits[i + 1] as number, hits[i + 2] as number);
     // Plain words that merely run together in the letters-only reading are the word rules' business.
     if (
+      !lettersOnly &&
       !looksDisguised(root.text.slice(range.start, range.end)) &&
       !hasInvisible(original.slice(span.start, span.end))
     )

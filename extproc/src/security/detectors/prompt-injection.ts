@@ -6,9 +6,10 @@ import { findingAt } from '../findings.js';
 import { normaliseSegment, type TextView } from '../normalise.js';
 import { relocateFinding, SegmentMemo } from '../segment-memo.js';
 import type { Detector, Finding, ScanSegment, Severity } from '../types.js';
+import { cipherReadings } from './cipher-readings.js';
 import { INJECTION_COMPACT_RULES } from './injection-rules.js';
 import { taskDriftSignals } from './injection-task-drift.js';
-import { injectionSignals } from './intent-index.js';
+import { injectionSignals, injectionSignalsIn, readingHints } from './intent-index.js';
 import { compactSignals, noisyOr, RuleSet, type SignalMatch } from './intent-signals.js';
 import { STRUCTURE_COMPACT_RULES } from './jailbreak-structure-rules.js';
 
@@ -208,6 +209,20 @@ export interface InjectionAssessment {
   signals: { signal: SignalMatch; weight: number }[];
 }
 
+/** What the readings decoded where a cipher's words were seen say (a NATO spelling is read letters-only). */
+function cipherSignals(original: string, hints: readonly SignalMatch[]): SignalMatch[] {
+  const readings = cipherReadings(
+    original,
+    hints.map((h) => ({ rule: h.rule, at: h.span.start })),
+  );
+  const found = injectionSignalsIn(
+    readings.filter((r) => !r.lettersOnly).map((r) => r.view),
+    original,
+  );
+  for (const r of readings) if (r.lettersOnly) found.push(...compactSignals(r.view, COMPACT, original, true));
+  return found;
+}
+
 /** The evidence behind a segment's verdict, reported or not; `null` when nothing matched at all. */
 export function assessPromptInjection(segment: ScanSegment): InjectionAssessment | null {
   if (segment.text.length === 0) return null;
@@ -218,6 +233,8 @@ export function assessPromptInjection(segment: ScanSegment): InjectionAssessment
     segment.text.length <= COMPACT_MAX && (MAYBE_DISGUISED.test(root.text) || normalised.hints.invisible > 0);
   const signals = injectionSignals(normalised, segment.text);
   if (useCompact) signals.push(...compactSignals(root, COMPACT, segment.text));
+  const hints = readingHints(normalised, segment.text);
+  if (hints.length > 0) signals.push(...cipherSignals(segment.text, hints));
   const segmentIndirect = isIndirectSegment(segment);
   const embeddedAt = segmentIndirect ? -1 : embeddedContentAt(segment, root);
   signals.push(...plantedTasks(root, segmentIndirect, embeddedAt));
