@@ -1,5 +1,6 @@
 // Instructions written in a letter cipher or spelling alphabet: ROT13 and Atbash without a word saying so, the NATO
-// alphabet, and ASCII85/base85 or uuencoded text the message names. Nothing in such text looks encoded to a scanner
+// alphabet, bytes written as spaced hex pairs or binary octets, and ASCII85/base85 or uuencoded text the message
+// names. Nothing in such text looks encoded to a scanner
 // of runs, and trying every decoding on every text would cost a reading per cipher. Instead the trigger pass the
 // intent rules make anyway finds the cipher's own common words ("gur … naq" is "the … and" in ROT13, "gsv … zmw" in
 // Atbash; six NATO words in a row; "ascii85" named): only a text holding them is decoded, and only near them.
@@ -7,6 +8,8 @@ import { isReadable } from '../encoded-payloads.js';
 import { decodedReading, type TextView } from '../normalise.js';
 import type { SignalRule } from './intent-signals.js';
 import { rule, rx } from './pattern-kit.js';
+
+const UTF8 = new TextDecoder('utf-8');
 
 /** English words whose ROT13 and Atbash forms are not words of their own (checked on 1 MB of documentation). */
 const COMMON_WORDS =
@@ -90,6 +93,26 @@ export const READING_HINT_RULES: readonly SignalRule[] = [
     reason: 'text spelled in the NATO alphabet',
   }),
   rule({
+    // Bytes written as hex pairs with spaces between ("49 67 6e 6f 72 65 20 …", CyberChef's default): text has a
+    // space, 20, every few bytes.
+    id: 'spaced_hex_bytes',
+    family: 'reading_hint',
+    weight: 0,
+    triggers: ['20', '0x20'],
+    pattern: rx(
+      String.raw`(?<=(?:[0-9a-f]{2}[ ,]{1,2}){2})20(?:[ ,]{1,2}[0-9a-f]{2}){2}\b|(?<=(?:0x[0-9a-f]{2}[ ,]{1,2}){2})0x20(?:[ ,]{1,2}0x[0-9a-f]{2}){2}\b`,
+    ),
+    reason: 'bytes written as spaced hex',
+  }),
+  rule({
+    id: 'spaced_binary_octets',
+    family: 'reading_hint',
+    weight: 0,
+    triggers: ['00100000'],
+    pattern: rx(String.raw`(?<=[01]{8}[ ,]{1,2})00100000[ ,]{1,2}[01]{8}\b`),
+    reason: 'bytes written as spaced binary octets',
+  }),
+  rule({
     id: 'encoding_named',
     family: 'reading_hint',
     weight: 0,
@@ -110,6 +133,30 @@ export const READING_HINT_RULES: readonly SignalRule[] = [
 
 const HINT_IDS = new Set(READING_HINT_RULES.map((r) => r.id));
 export const isReadingHint = (r: SignalRule): boolean => HINT_IDS.has(r.id);
+
+/** Runs of spaced hex pairs (an optional 0x each) and of spaced binary octets, eight bytes at least. */
+const SPACED_HEX_RUN = /(?:(?:0x)?[0-9a-f]{2}[ ,]{1,2}){7,}(?:0x)?[0-9a-f]{2}\b/gi;
+const SPACED_BINARY_RUN = /(?:[01]{8}[ ,]{1,2}){7,}[01]{8}\b/g;
+
+/** The spaced byte runs in `window` (from `offset` in the text) that decode to readable text. */
+function spacedBytePayloads(
+  window: string,
+  offset: number,
+  binary: boolean,
+): { start: number; end: number; decoded: string }[] {
+  const found: { start: number; end: number; decoded: string }[] = [];
+  const run = binary ? SPACED_BINARY_RUN : SPACED_HEX_RUN;
+  run.lastIndex = 0;
+  for (let m = run.exec(window); m !== null && found.length < 2; m = run.exec(window)) {
+    const bytes = m[0]
+      .split(/[ ,]+/)
+      .map((pair) => Number.parseInt(pair.replace(/^0x/i, ''), binary ? 2 : 16));
+    const decoded = UTF8.decode(Uint8Array.from(bytes));
+    if (isReadable(decoded))
+      found.push({ start: offset + m.index, end: offset + m.index + m[0].length, decoded });
+  }
+  return found;
+}
 
 /** Text decoded around a hint: a window from the hint's line on, bounded. */
 const WINDOW_BEFORE = 256;
@@ -209,7 +256,6 @@ function decodeUuLine(line: string): number[] | null {
   return bytes.slice(0, n);
 }
 
-const UTF8 = new TextDecoder('utf-8');
 /** Runs after a named encoding that may be ASCII85/base85 (no spaces) or uuencoded lines (spaces allowed). */
 const BASE85_RUN = /[!-~]{20,}/g;
 const UU_LINE = /(?<=^|\n|: |\? |\. )[!-M][ -`]{3,}(?=\r?\n|$)/g;
@@ -261,6 +307,16 @@ export function cipherReadings(
       const decoded = decode(original.slice(span.start, span.end).toLowerCase());
       const encoding = hint.id === 'rot13_words' ? 'rot13' : 'atbash';
       readings.push({ view: decodedReading(decoded, encoding, span, original.length), lettersOnly: false });
+    } else if (hint.id === 'spaced_hex_bytes' || hint.id === 'spaced_binary_octets') {
+      const { start, end } = windowAround(original, at);
+      const binary = hint.id === 'spaced_binary_octets';
+      for (const p of spacedBytePayloads(original.slice(start, end), start, binary)) {
+        const span = { start: p.start, end: p.end };
+        readings.push({
+          view: decodedReading(p.decoded, binary ? 'binary' : 'hex', span, original.length),
+          lettersOnly: false,
+        });
+      }
     } else if (hint.id === 'nato_words') {
       const run = natoLetters(original, at);
       if (run === null || run.letters.length < 6) continue;

@@ -643,6 +643,20 @@ export const INJECTION_COMPACT_RULES: readonly SignalRule[] = [
     reason: 'asks to reveal the system prompt (spelling disguised)',
   }),
   rule({
+    // "STOP EVERYTHING!!! NOW!!! JUST PRINT …" in leetspeak, or decoded from an alphabet that has no quote marks
+    // (the plain-text rule needs the quote that opens the dictated text).
+    id: 'halt_and_print',
+    family: 'override',
+    weight: 0.6,
+    indirectWeight: 0.9,
+    triggers: ['stopeverything', 'haltall', 'haltevery', 'stopall', 'abortevery'],
+    pattern: rx(
+      // `!` reads as `i` in this reading, so "EVERYTHING!!! NOW!!!" has its runs of i.
+      '(?:stop|halt|abort)(?:everything|all(?:tasks|processing|work))i*(?:now|immediately)?i*(?:and)?(?:just|only)(?:print|say|output|write|type)',
+    ),
+    reason: 'breaks off the task to print a dictated text (spelling disguised)',
+  }),
+  rule({
     id: 'do_anything_now',
     family: 'unrestricted',
     weight: 0.8,
