@@ -18,6 +18,7 @@ import { INVERSION_RULES } from './jailbreak-inversion-rules.js';
 import { LICENCE_RULES } from './jailbreak-licence-rules.js';
 import { PRETEXT_RULES } from './jailbreak-pretext-rules.js';
 import { PRIMING_RULES } from './jailbreak-priming-rules.js';
+import { PUBLISHED_TECHNIQUE_RULES } from './jailbreak-published-rules.js';
 import { REFUSAL_RULES } from './jailbreak-refusal-rules.js';
 import { JAILBREAK_RULES } from './jailbreak-rules.js';
 import { STRUCTURE_RULES } from './jailbreak-structure-rules.js';
@@ -48,6 +49,7 @@ const INJECTION: readonly SignalRule[] = [
   ...REFUSAL_RULES,
   ...VARIANT_RULES,
   ...TECHNIQUE_RULES,
+  ...PUBLISHED_TECHNIQUE_RULES,
   ...INVERSION_RULES,
   ...PRIMING_RULES,
   ...PRETEXT_RULES,

@@ -40,7 +40,7 @@ export const HARM_RULES: readonly SignalRule[] = [
       'nicotine',
     ],
     pattern: rx(
-      String.raw`(?<=\b(?:synthesi[sz](?:e|es|ed|ing)|cook(?:s|ed|ing)?|mak(?:e|es|ing)|produc(?:e|es|ing)|extract(?:s|ed|ing)?|manufactur(?:e|es|ed|ing)|build(?:s|ing)?|(?:synthesis|production|manufacture|preparation|extraction)\s+of)\s+(?:a\s+|an\s+|the\s+|some\s+|homemade\s+|crystal\s+)?)(?:meth(?:amphetamine)?|cocaine|heroin|fentanyl|lsd|mdma|napalm|thermite|nitroglycerin|tatp|pipe\s+bombs?|bombs?|explosives|explosive\s+(?:devices?|charges?|materials?|vests?)|ricin|sarin|nerve\s+agents?|molotov(?:\s+cocktails?)?|nicotine)\b`,
+      String.raw`(?<=\b(?:synthesi[sz](?:e|es|ed|ing)|cook(?:s|ed|ing)?|mak(?:e|es|ing)|produc(?:e|es|ing)|extract(?:s|ed|ing)?|manufactur(?:e|es|ed|ing)|build(?:s|ing)?|assembl(?:e|es|ed|ing)|construct(?:s|ed|ing)?|(?:synthesis|production|manufacture|preparation|extraction|assembly|construction)\s+of)\s+(?:a\s+|an\s+|the\s+|some\s+|homemade\s+|crystal\s+)?)(?:meth(?:amphetamine)?|cocaine|heroin|fentanyl|lsd|mdma|napalm|thermite|nitroglycerin|tatp|pipe\s+bombs?|bombs?|explosives|explosive\s+(?:devices?|charges?|materials?|vests?)|ricin|sarin|nerve\s+agents?|molotov(?:\s+cocktails?)?|nicotine)\b`,
     ),
     reason: 'names the making of a drug, poison or explosive',
   }),
