@@ -1,4 +1,4 @@
-// Long runs of token characters (letters, digits, `_-.+/=`, and the invisible characters that can split a token): the
+// Long runs of token characters (letters, digits, `_-.+/=~`, and the invisible characters that can split a token): the
 // only places an issuer-prefixed secret or a base64/hex payload of MIN_TOKEN_RUN characters or more can sit. Both the
 // secrets detector and the payload decoder need them, and finding them is a pass over the whole text, so it is done
 // once per segment and shared. Ordinary prose has none, which lets both skip the text altogether.
@@ -13,7 +13,8 @@ export const MIN_TOKEN_RUN = 20;
 /** 1 for a token character, INVISIBLE for a zero-width character or soft hyphen, 0 otherwise; by UTF-16 unit. */
 export const TOKEN_CHAR = new Uint8Array(65536);
 TOKEN_CHAR.set(ALNUM);
-for (const ch of '_-.+/=') TOKEN_CHAR[ch.charCodeAt(0)] = 1;
+// `~` for Microsoft Entra client secrets (`…Q~…`), which would otherwise break into pieces too short to be runs.
+for (const ch of '_-.+/=~') TOKEN_CHAR[ch.charCodeAt(0)] = 1;
 /** Zero-width characters and soft hyphens: invisible when rendered, and enough to split a token for a regex. */
 export const INVISIBLE = 2;
 for (const c of [0xad, 0x180e, 0x200b, 0x200c, 0x200d, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff])

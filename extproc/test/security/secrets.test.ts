@@ -110,6 +110,31 @@ describe('secrets detector: issuer tokens', () => {
   });
 });
 
+describe('secrets detector: formats without a prefix at their start', () => {
+  it('finds Microsoft Entra ID client secrets by their Q~ marker', () => {
+    const secret = `Xy.8Q~${fake.alnum(12)}~${fake.alnum(10)}_${fake.alnum(9)}`;
+    const finding = only(`"the_value": "${secret}"`, secret);
+    expect(finding.rule).toBe('azure_ad_client_secret');
+    expect(finding.severity).toBe('critical');
+    // Too short after the marker, or glued to a longer word: not one.
+    expect(scan(`ref Xy.8Q~${fake.alnum(20)} end`).findings).toEqual([]);
+    expect(scan(`abcXy.8Q~${fake.alnum(33)}`).findings.map((f) => f.rule)).not.toContain(
+      'azure_ad_client_secret',
+    );
+  });
+
+  it('finds a JWT wrapped in base64 once more', () => {
+    const wrapped = Buffer.from(fake.jwt()).toString('base64');
+    expect(wrapped.startsWith('ZXlK')).toBe(true);
+    expect(only(`token blob: ${wrapped}`, wrapped).rule).toBe('jwt_base64');
+    // base64 of other JSON text that starts like one is not.
+    const notJwt = Buffer.from(
+      'eyJ is how every JWT starts, and this sentence is not a token at all.',
+    ).toString('base64');
+    expect(scan(`note: ${notJwt}`).findings).toEqual([]);
+  });
+});
+
 describe('secrets detector: private keys', () => {
   it('spans a PEM private key block from BEGIN to END', () => {
     const pem = privateKeyPem().trim();
@@ -209,6 +234,28 @@ describe('secrets detector: secret-named assignments', () => {
       `<apiToken>\n  ${value}\n</apiToken>`,
     ]) {
       expect(only(text, value).rule, text).toBe('generic_secret');
+    }
+  });
+
+  it('holds hex values to a hex-sized entropy, and lets token names carry shorter machine values', () => {
+    // A random draw of 32 hex digits that measures 3.34 bits a character (under the 3.5 other values need).
+    const hex = '9a50f8a8e9bb8bdb5eba456bf92d5d98';
+    expect(only(`adobeToken = '${hex}'`, hex).rule).toBe('generic_secret');
+    const short = 'q7Lk2ZwT9mXa4B';
+    expect(only(`linkedin_token: "${short}"`, short).rule).toBe('generic_secret');
+    expect(only(`const CLIENT_SECRET = "${short}";`, short).rule).toBe('generic_secret');
+  });
+
+  it('keeps the 20-character floor for passwords, a 3-bit floor for hex, and leaves non-secrets alone', () => {
+    for (const text of [
+      'db_password: MWYyZDFlMmU2N2Rm',
+      'nextPageToken: "CAoQAAgHEgZxd2VydHk"',
+      'maxTokens = "4096"',
+      'checksum = "9a50f8a8e9bb8bdb5eba456bf92d5d98"',
+      'apiToken = "c0ffee11d00dfacec0ffee22d00dface"',
+      'tokenType: "BearerAuthHeader"',
+    ]) {
+      expect(scan(text).findings, text).toEqual([]);
     }
   });
 

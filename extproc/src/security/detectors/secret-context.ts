@@ -211,6 +211,12 @@ function valueAfter(text: string, valueFrom: number): { start: number; end: numb
   return end > start && end - start <= MAX_VALUE ? { start, end } : null;
 }
 
+/** Hex digits only, one case. */
+const HEX_VALUE = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
+/** Names of machine credentials rather than of passwords. */
+const TOKEN_LIKE_NAME =
+  /(?:token|secret|api_?key|apikey|access_?key|client_?secret|auth_?key|private_?key)(?!.*pass)/;
+
 function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'end'> | null {
   if (isDummyValue(value) || CODE_REFERENCE.test(value) || value.includes('://')) return null;
   const first = value.charCodeAt(0);
@@ -237,7 +243,17 @@ function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'e
   // Machine-made: long, random, letters and digits. Human-made: shorter but with punctuation and mixed classes.
   // (Down to 14 characters, gitleaks' shorter sample tokens were caught, and so were base64 passwords in the data of
   // Kubernetes manifests that secretlint's fixtures count as clean: left at 20.)
-  const machine = value.length >= 20 && letters && (classes & DIGIT) !== 0 && entropy >= 3.5;
+  //
+  // A value of hex digits only measures less (at most 4 bits a character; 32 random hex digits measure 3.4–3.8), so
+  // hex is held to 3.0. A name that says token, key or secret (not password: a person's password, or a Kubernetes
+  // manifest's base64 one, is the other branch's business) may carry a shorter machine value, down to 14 characters.
+  const hexOnly = HEX_VALUE.test(value);
+  const machineLength = TOKEN_LIKE_NAME.test(name) ? 14 : 20;
+  const machine =
+    value.length >= machineLength &&
+    letters &&
+    (classes & DIGIT) !== 0 &&
+    entropy >= (hexOnly && value.length >= 32 ? 3.0 : 3.5);
   const human =
     value.length >= 8 &&
     value.length <= 64 &&

@@ -71,6 +71,22 @@ function jwtHeaderCheck(token: string): TokenVerdict {
   }
 }
 
+/**
+ * A JWT written in base64 once more (`ZXlK` is base64 of its `eyJ`): decoded, it must be a JWT whose header is a
+ * JSON object (with or without `alg`: the double wrapping is evidence enough).
+ */
+function base64JwtCheck(token: string): TokenVerdict {
+  const decoded = Buffer.from(token, 'base64').toString('latin1');
+  const jwt = /^(eyJ[\w-]{4,})\.eyJ[\w-]{4,}/.exec(decoded);
+  if (jwt === null) return 'invalid';
+  try {
+    const header: unknown = JSON.parse(Buffer.from(jwt[1] as string, 'base64').toString('utf8'));
+    return typeof header === 'object' && header !== null ? 'valid' : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
 const rule = (
   name: string,
   label: string,
@@ -418,4 +434,13 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   ),
   // Bearer tokens without an issuer prefix
   rule('jwt', 'JSON Web Token', ['eyJ'], '', 'high', 0.85, jwtHeaderCheck, true),
+  rule(
+    'jwt_base64',
+    'JSON Web Token in base64',
+    ['ZXlK'],
+    'ZXlK[A-Za-z0-9+/]{60,}={0,2}',
+    'high',
+    0.8,
+    base64JwtCheck,
+  ),
 ];

@@ -170,6 +170,31 @@ function tokensInHiddenRun(text: string, runStart: number, runEnd: number, hits:
   }
 }
 
+/**
+ * Microsoft Entra ID (Azure AD) client secrets: three characters, a digit, `Q~`, then 31–34 more. No prefix starts
+ * them, so they are looked for where a run holds `Q~`.
+ */
+const ENTRA_CLIENT_SECRET = /[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/y;
+
+function entraSecretsInRun(text: string, start: number, end: number, hits: Hits): void {
+  for (let i = start + 5; i < end; i++) {
+    if (text.charCodeAt(i) !== 126 /* ~ */ || text.charCodeAt(i - 1) !== 81 /* Q */) continue;
+    const at = i - 5;
+    if (at > start && ALNUM[text.charCodeAt(at - 1)] === 1) continue;
+    ENTRA_CLIENT_SECRET.lastIndex = at;
+    if (!ENTRA_CLIENT_SECRET.test(text) || hits.overlaps(at, ENTRA_CLIENT_SECRET.lastIndex)) continue;
+    hits.add({
+      start: at,
+      end: ENTRA_CLIENT_SECRET.lastIndex,
+      rule: 'azure_ad_client_secret',
+      severity: 'critical',
+      confidence: 0.85,
+      reason: 'Microsoft Entra ID (Azure AD) client secret in request',
+    });
+    i = ENTRA_CLIENT_SECRET.lastIndex;
+  }
+}
+
 /** Tokens in every long run of token characters (`runs`: flat [start, end) pairs from token-runs.ts). */
 function scanTokens(text: string, runs: readonly number[], hits: Hits): void {
   const jwts = new JwtScanner();
@@ -180,6 +205,7 @@ function scanTokens(text: string, runs: readonly number[], hits: Hits): void {
     for (let i = start; i < end && !hidden; i++) hidden = RUN_CHAR[text.charCodeAt(i)] === INVISIBLE;
     if (hidden) tokensInHiddenRun(text, start, end, hits);
     else tokensInRun(text, start, end, hits, jwts);
+    if (end - start >= 37) entraSecretsInRun(text, start, end, hits);
   }
 }
 
