@@ -31,8 +31,11 @@ const TEMPLATE_SLOT =
 /** Slot names that ask for private data rather than an id in an API reference (`/users/{id}`). */
 const SENSITIVE_SLOT =
   /data|secret|api_?key|token|passw|pwd|cred|conversation|chat|history|message|context|env|summary|memory|prompt|e-?mail|ssn|phone|cookie|session/i;
-/** What the model is told to send: private things, not "your API key" as API documentation phrases it. */
-const PRIVATE_THINGS = String.raw`(?:conversation|chat history|previous messages|message history|system prompt|(?:all|any|every)(?: of)? (?:the |your )?(?:api[ _-]?keys?|tokens?|credentials?|secrets?|passwords?)|(?:the )?user'?s? (?:data|info|information|details|api[ _-]?keys?|tokens?|credentials?|passwords?|secrets?|files?|e-?mails?|messages?)|secrets|passwords|env(?:ironment)? variables?|\.env\b|ssh keys?|private keys?|cookies|session tokens?|personal (?:data|information|info|details)|memor(?:y|ies))`;
+/**
+ * What the model is told to send: private things, not "your API key" as API documentation phrases it, nor "memory"
+ * as a changelog does ("report ArrayBuffer memory in memoryUsage()").
+ */
+const PRIVATE_THINGS = String.raw`(?:conversation|chat history|previous messages|message history|system prompt|(?:all|any|every)(?: of)? (?:the |your )?(?:api[ _-]?keys?|tokens?|credentials?|secrets?|passwords?)|(?:the )?user'?s? (?:data|info|information|details|api[ _-]?keys?|tokens?|credentials?|passwords?|secrets?|files?|e-?mails?|messages?)|secrets|passwords|env(?:ironment)? variables?|\.env\b|ssh keys?|private keys?|cookies|session tokens?|personal (?:data|information|info|details)|memories|(?:your|my|the user'?s|their|saved|stored|chat|long-term) memory)`;
 const SEND_INSTRUCTION = new RegExp(
   String.raw`\b(?:send|post|upload|transmit|forward|exfiltrate|leak|submit|report|deliver)\b[^.!?\n]{0,80}?\b${PRIVATE_THINGS}`,
   'gi',
@@ -64,11 +67,23 @@ function lastIndexWithin(text: string, char: string, from: number, limit: number
   return -1;
 }
 
+/** The `[` that opens the label whose `]` is at `close`, searching back at most `limit` characters; -1 if none. */
+function labelOpenBefore(text: string, close: number, limit: number): number {
+  let depth = 0;
+  for (let i = close; i >= 0 && close - i < limit; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 93 /* ] */) depth++;
+    else if (c === 91 /* [ */ && --depth === 0) return i;
+  }
+  return -1;
+}
+
 function urlContext(text: string, start: number): UrlContext {
   const before = text.slice(Math.max(0, start - 6), start).toLowerCase();
   if (before.endsWith('](')) {
-    // The label's `[` within the last 1 KiB (never an unbounded search: the text may hold thousands of links).
-    const open = lastIndexWithin(text, '[', start - 2, 1024);
+    // The label's `[` within the last 1 KiB (never an unbounded search: the text may hold thousands of links),
+    // matched past any brackets nested in the label: `[![badge](img)](link)` is a link whose label is an image.
+    const open = labelOpenBefore(text, start - 2, 1024);
     if (open > 0 && text.charCodeAt(open - 1) === 33 /* ! */) return 'image';
     return 'link';
   }
@@ -118,20 +133,68 @@ function hasFreeText(query: string): boolean {
   return joins >= 4;
 }
 
+/**
+ * Services that draw a README's status badges from their own URL: a repository name, an emoji or a logo encoded in
+ * the path or query is what the badge shows, and what such a service logs is not the page author's to read. Unless the
+ * badge is told to fetch another URL (`/endpoint?url=`, dynamic badges), which is a way out.
+ */
+const BADGE_HOSTS = new Set([
+  'img.shields.io',
+  'badgen.net',
+  'badge.fury.io',
+  'app.fossa.io',
+  'app.fossa.com',
+  'codecov.io',
+  'coveralls.io',
+  'api.travis-ci.com',
+  'travis-ci.org',
+  'travis-ci.com',
+  'circleci.com',
+  'ci.appveyor.com',
+  'api.codeclimate.com',
+  'snyk.io',
+  'packagephobia.com',
+  'bestpractices.coreinfrastructure.org',
+  'www.bestpractices.dev',
+  'api.securityscorecards.dev',
+]);
+const FETCHES_ANOTHER_URL = /[?&](?:url|endpoint|uri|src)=|\/endpoint\b|\/dynamic\//i;
+
+function isBadge(url: string, hostStart: number, pathStart: number): boolean {
+  return BADGE_HOSTS.has(url.slice(hostStart, pathStart).toLowerCase()) && !FETCHES_ANOTHER_URL.test(url);
+}
+
 /** What in the URL after its host carries data, or null. Raw URLs are held to a higher bar than embeds. */
 function dataInUrl(url: string, context: UrlContext): Carried | null {
-  const pathStart = url.indexOf('/', url.indexOf('://') + 3);
+  const hostStart = url.indexOf('://') + 3;
+  const pathStart = url.indexOf('/', hostStart);
   if (pathStart === -1) return null;
   const rest = url.slice(pathStart);
   const slot = TEMPLATE_SLOT.exec(rest);
   if (slot !== null && (context !== 'raw' || SENSITIVE_SLOT.test(slot[0]))) return 'slot';
+  if (isBadge(url, hostStart, pathStart)) return null;
   // An auto-loaded image whose URL ends in an empty parameter (`…/p.png?d=`) is a slot left for the model to fill.
   if (context === 'image' && EMPTY_LAST_PARAMETER.test(rest)) return 'slot';
   const query = rest.indexOf('?');
   if (context !== 'raw' && query !== -1 && hasFreeText(rest.slice(query + 1))) return 'free_text';
   const minDecoded = context === 'raw' ? 48 : 16;
   const payloads = findEncodedPayloads(rest, { chars: 4096, count: 4 });
-  return payloads.some((p) => p.decoded.length >= minDecoded) ? 'encoded' : null;
+  return payloads.some((p) => carriedLength(p.decoded) >= minDecoded) ? 'encoded' : null;
+}
+
+/** A data URI's head (`data:image/png;base64,`) and a URL's scheme and host. */
+const DATA_URI_HEAD = /^data:[\w.+-]+\/[\w.+-]+(?:;[\w.+=-]+)*,/i;
+const URL_HEAD = /^[a-z][\w+.-]*:\/\/[^/?#\s]*/i;
+
+/**
+ * How much of a decoded parameter could be data taken from the conversation. A data URI is content the page ships
+ * (a badge's logo), and a URL's scheme and host are an address (a badge's `domain=`, a redirect's target): only
+ * what a URL carries after its host counts.
+ */
+function carriedLength(decoded: string): number {
+  if (DATA_URI_HEAD.test(decoded)) return 0;
+  const head = URL_HEAD.exec(decoded);
+  return head === null ? decoded.length : decoded.length - head[0].length;
 }
 
 function isIndirect(segment: ScanSegment): boolean {

@@ -15,10 +15,12 @@ export interface PersonalDataItem {
 }
 
 /**
- * The look-behind repeats the check findCards' matchesAfter makes (no digit or dash before): inside the regex it lets
- * the engine pass over the digits of a long number instead of trying a card at every one of them.
+ * The look-behind repeats the check findCards' matchesAfter makes (no word character or dash before): inside the regex
+ * it lets the engine pass over the digits of a long number instead of trying a card at every one of them. A digit run
+ * inside a word is no card: a git commit hash (40 hex digits, often a run of 13 or more decimal ones) passes the Luhn
+ * check one time in ten, so a pasted `git log` of a hundred commits held about one "card".
  */
-const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g;
+const CARD = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])/g;
 const SSN = /(\d{3})-(\d{2})-(\d{4})(?![\d-])/g;
 const NANP_PHONE = /(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w-])/g;
 const INTL_PHONE = /\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])/g;
@@ -28,6 +30,7 @@ const NINO_UNUSED = new Set(['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ']);
 const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g;
 
 const DIGIT_OR_DASH = /[\d-]/;
+const WORD_OR_DASH = /[\w-]/;
 const WORD_PLUS_PAREN_DASH = /[\w+(-]/;
 const WORD_OR_PLUS = /[\w+]/;
 const ALNUM = /[A-Za-z0-9]/;
@@ -184,9 +187,9 @@ export const PUBLISHED_TEST_CARDS: ReadonlySet<string> = new Set([
 function findCards(text: string, out: PersonalDataItem[]): void {
   CARD.lastIndex = 0;
   for (
-    let m = nextMatchAfter(CARD, text, DIGIT_OR_DASH);
+    let m = nextMatchAfter(CARD, text, WORD_OR_DASH);
     m !== null;
-    m = nextMatchAfter(CARD, text, DIGIT_OR_DASH)
+    m = nextMatchAfter(CARD, text, WORD_OR_DASH)
   ) {
     const written = m[0];
     // One separator style throughout: `4111 1111-1111` is two numbers, not a card.
