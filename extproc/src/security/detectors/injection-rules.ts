@@ -11,6 +11,9 @@ const NOT_MINE = (n: number) => String.raw`(?:(?!my\b|our\b)\S+\s+){0,${n}}`;
 const RESPONSE =
   '(?:response|responses|reply|replies|answer|answers|output|outputs|message|messages|summary|translation|explanation|completion)';
 
+/** A URL or a bare domain in a common or throwaway top-level domain. */
+const LINK = String.raw`(?:(?:https?://|www\.)\S+|[a-z0-9-]+\.(?:com|net|org|io|xyz|ru|cn|info|biz|top|site|online|app|co|me|link|click|ly|tk|gg)\b)`;
+
 export const INJECTION_RULES: readonly SignalRule[] = [
   rule({
     id: 'ignore_previous_instructions',
@@ -114,7 +117,9 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'mission',
     ],
     pattern: rx(
-      String.raw`(?<=\b(?:new|updated|revised|secret|hidden|override|real|true|actual)\s+(?:system\s+|admin\s+|developer\s+)?)(?:instructions?|directives?|orders|commands?|programming|task|objective|goal|mission)\s*(?::|-\s|(?:are|is)\s+(?:as\s+follows|below|now|to\b))`,
+      // "New commands:" heads the list of a release's new CLI commands: commands count as new only when they are
+      // the system's, the admin's or the developer's.
+      String.raw`(?<=\b(?:new|updated|revised|secret|hidden|override|real|true|actual)\s+(?:system\s+|admin\s+|developer\s+)?)(?:instructions?|directives?|orders|programming|task|objective|goal|mission)\s*(?::|-\s|(?:are|is)\s+(?:as\s+follows|below|now|to\b))|(?<=\b(?:secret|hidden|override|real|true|actual)\s+(?:system\s+|admin\s+|developer\s+)?|\b(?:new|updated|revised)\s+(?:system|admin|developer)\s+)commands?\s*(?::|-\s|(?:are|is)\s+(?:as\s+follows|below|now|to\b))`,
     ),
     reason: 'announces replacement instructions',
   }),
@@ -478,6 +483,9 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     reason: "dictates what the model's answer must contain",
   }),
   rule({
+    // A link pushed into the answer ("include https://… in your reply", "mention example.com at the end of every
+    // summary") or onto its readers ("tell the user to visit …"). A page saying "download it from https://…" or a
+    // README's link list is neither: that is navigation_link's weaker evidence.
     id: 'insert_link',
     family: 'response_manipulation',
     weight: 0.25,
@@ -493,7 +501,6 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'recommend',
       'suggest',
       'advertis',
-      'link',
       'embed',
       'encourag',
       'urge',
@@ -502,6 +509,21 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'tell',
       'ask',
       'invite',
+      'remind',
+      'instruct',
+      'advise',
+    ],
+    pattern: rx(
+      String.raw`(?:include|add|insert|append|prepend|mention|promot(?:e|ing)|recommend|suggest|advertis(?:e|ing)|embed)\s+(?:\S+\s+){0,8}${LINK}(?=[^.\n]{0,80}?\b(?:in|into|to|at\s+the\s+(?:end|start|top|bottom|beginning)\s+of|within|with)\s+(?:your|the|every|each|any|all)\s+(?:\S+\s+)?(?:response|answer|reply|replies|summary|summaries|output|message|email|post|result)s?\b)|(?:tell|ask|urge|encourag(?:e|ing)|direct|redirect|invite|remind|instruct|advise|recommend|suggest)\s+(?:the\s+|all\s+|every\s+|your\s+|our\s+)?(?:users?|readers?|customers?|visitors?|people|them)\s+(?:\S+\s+){0,6}${LINK}`,
+    ),
+    reason: 'pushes a link or site into the answer',
+  }),
+  rule({
+    id: 'navigation_link',
+    family: 'response_manipulation',
+    weight: 0.1,
+    indirectWeight: 0.25,
+    triggers: [
       'visit',
       'click',
       'go to',
@@ -511,11 +533,12 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'join',
       'subscribe',
       'register',
+      'link',
     ],
     pattern: rx(
-      String.raw`(?:include|add|insert|append|prepend|mention|promot(?:e|ing)|recommend|suggest|advertis(?:e|ing)|link(?:ing)?|embed|encourag(?:e|ing)|urge|direct|redirect|tell|ask|invite|visit|click|go\s+to|navigate\s+to|download|sign\s+up|join|subscribe|register)\s+(?:\S+\s+){0,8}(?:(?:https?://|www\.)\S+|[a-z0-9-]+\.(?:com|net|org|io|xyz|ru|cn|info|biz|top|site|online|app|co|me|link|click|ly|tk|gg)\b)`,
+      String.raw`(?:visit|click|go\s+to|navigate\s+to|download|sign\s+up|join|subscribe|register|link(?:ing)?)\s+(?:\S+\s+){0,8}${LINK}`,
     ),
-    reason: 'pushes a link or site into the answer',
+    reason: 'sends its reader to a link',
   }),
   rule({
     id: 'exfiltrate_to_url',

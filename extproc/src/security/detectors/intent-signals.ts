@@ -268,6 +268,11 @@ const SHORT_WORDS = new Set([
   'do',
   'how',
   'was',
+  'no',
+  'we',
+  'if',
+  'as',
+  'up',
 ]);
 
 /**

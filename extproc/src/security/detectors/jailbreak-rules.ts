@@ -302,7 +302,9 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'broke free',
     ],
     pattern: rx(
-      String.raw`(?:(?<=\b(?:you|you're|you\s+are|you've\s+been|you\s+have\s+been|you\s+will\s+be|you'll\s+be|is|are|has\s+been|have\s+been)\s+(?:now\s+|officially\s+|completely\s+|totally\s+|finally\s+)?)no\s+longer\s+(?:bound|restricted|limited|constrained|obligated|obliged|subject|governed|held|confined|an?\s+${AI}|chatgpt|censored|filtered|tied)|(?<=\b(?:you|you're|you\s+are|you\s+will\s+be|you'll\s+be)\s+(?:now\s+)?)not\s+(?:bound|restricted|limited|obligated|obliged|required\s+to\s+follow|an?\s+(?:ai|a\.i\.|language\s+model|llm|chat-?bot|chat\s?gpt|bot))\b|(?<=\b(?:you|you're|you\s+are|you've\s+been|you\s+have\s+been|has\s+been|have\s+been)\s+(?:now\s+|finally\s+)?)(?:freed|liberated|released|unleashed|unlocked|broken\s+free|broke\s+free))`,
+      // The subject is the model or a persona ("you are", "ChatGPT is", "DAN has been"; the text is read lower-cased): a changelog's "X is no
+      // longer limited by PATH_MAX" and "a buffer that has been freed" are about software.
+      String.raw`(?:(?<=\b(?:you|you're|you\s+are|you've\s+been|you\s+have\s+been|you\s+will\s+be|you'll\s+be|(?:${AI}s?|dan|persona|character)\s+(?:is|are|has\s+been|have\s+been))\s+(?:now\s+|officially\s+|completely\s+|totally\s+|finally\s+)?)no\s+longer\s+(?:bound|restricted|limited|constrained|obligated|obliged|subject|governed|held|confined|an?\s+${AI}|chatgpt|censored|filtered|tied)|(?<=\b(?:you|you're|you\s+are|you\s+will\s+be|you'll\s+be)\s+(?:now\s+)?)not\s+(?:bound|restricted|limited|obligated|obliged|required\s+to\s+follow|an?\s+(?:ai|a\.i\.|language\s+model|llm|chat-?bot|chat\s?gpt|bot))\b|(?<=\b(?:you|you're|you\s+are|you've\s+been|you\s+have\s+been|(?:${AI}s?|dan|persona|character)\s+(?:has\s+been|have\s+been))\s+(?:now\s+|finally\s+)?)(?:freed|liberated|released|unleashed|unlocked|broken\s+free|broke\s+free))`,
     ),
     reason: 'tells the model it is no longer bound by its rules',
   }),
