@@ -104,6 +104,8 @@ const ONE = 0x2064;
 const WORD_BREAK = 0x200b;
 /** Sixteen bits at least: two characters. */
 const BITS_RUN = /[\u2062\u2064][\u2062\u2064\u200b]{15,}/g;
+/** A word is at most 48 characters of 8 bits: a longer stretch without a word break is not a sentence. */
+const MAX_WORD_BITS = 48 * 8;
 
 /**
  * One word's bits as characters. Eight bits a character when every octet starts with 0 (bytes written whole);
@@ -145,11 +147,13 @@ export function bitPayloads(text: string, maxChars: number): HiddenPayload[] {
     const words: string[] = [];
     let bits = '';
     let failed = false;
-    const run = m[0];
+    // Eight bits and a break a character at most: what the budget can hold is all that is read.
+    const run = m[0].slice(0, budget * 9);
     for (let i = 0; i <= run.length && !failed; i++) {
       const unit = i < run.length ? run.charCodeAt(i) : WORD_BREAK;
       if (unit === ZERO || unit === ONE) {
         bits += unit === ONE ? '1' : '0';
+        if (bits.length > MAX_WORD_BITS) failed = true;
         continue;
       }
       if (bits.length > 0) {

@@ -256,6 +256,11 @@ describe('cost and caching', () => {
       '\u0430b'.repeat(500_000),
       `${'9f'.repeat(499_999)}z`,
       '&#1'.repeat(330_000),
+      `x${'\u2062\u2064'.repeat(500_000)}`,
+      '\u2801\u2803 '.repeat(330_000),
+      'alfa bravo '.repeat(90_000),
+      `gur naq ${'vf '.repeat(330_000)}`,
+      `${'49 20 '.repeat(160_000)}`,
     ];
     for (const text of hostile) {
       const t0 = performance.now();

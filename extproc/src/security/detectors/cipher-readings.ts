@@ -318,7 +318,8 @@ export function cipherReadings(
         });
       }
     } else if (hint.id === 'nato_words') {
-      const run = natoLetters(original, at);
+      // A spelled sentence is short: the run is read within the window, not to the end of a megabyte of it.
+      const run = natoLetters(original.slice(0, at + WINDOW_CHARS * 4), at);
       if (run === null || run.letters.length < 6) continue;
       const span = { start: at, end: run.end };
       readings.push({ view: decodedReading(run.letters, 'nato', span, original.length), lettersOnly: true });
