@@ -579,7 +579,8 @@ function fragmentsView(text: string, folded: string, map: OffsetMap): TextView |
   return new TextView(`${parts.join(' ')}\n${parts.join('')}`, 'fragments', 1, IDENTITY, origin, text.length);
 }
 
-function rot13(s: string): string {
+/** ROT13 of the lower-case letters of `s` (folded text has no others); everything else unchanged. */
+export function rot13(s: string): string {
   const out = new Uint16Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -5,7 +5,7 @@
 // intent rules make anyway finds the cipher's own common words ("gur … naq" is "the … and" in ROT13, "gsv … zmw" in
 // Atbash; six NATO words in a row; "ascii85" named): only a text holding them is decoded, and only near them.
 import { isReadable } from '../encoded-payloads.js';
-import { decodedReading, type TextView } from '../normalise.js';
+import { decodedReading, rot13, type TextView } from '../normalise.js';
 import type { SignalRule } from './intent-signals.js';
 import { rule, rx } from './pattern-kit.js';
 
@@ -17,8 +17,6 @@ const COMMON_WORDS =
 /** Short words that confirm a cipher once a longer one was seen (too common on their own: "gl", "lu"). */
 const CONFIRMING_WORDS = 'is of to any are';
 
-const rot13 = (word: string): string =>
-  word.replace(/[a-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - 97 + 13) % 26) + 97));
 const atbash = (word: string): string =>
   word.replace(/[a-z]/g, (c) => String.fromCharCode(122 - (c.charCodeAt(0) - 97)));
 
@@ -183,41 +181,30 @@ function natoLetters(text: string, at: number): { end: number; letters: string }
   return { end: at + m[0].length, letters };
 }
 
-/** ASCII85 (btoa's alphabet, `z` for four zero bytes) to bytes; null when a character is outside it. */
-function decodeAscii85(run: string): Uint8Array | null {
-  const body = run.replace(/^<~|~>$/g, '');
+const B85_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~';
+/** Digit values by character: ASCII85 (`!` … `u`, btoa's alphabet) and base85 (RFC 1924, Python's and Git's). */
+const A85_VALUE = new Int8Array(128).fill(-1);
+for (let c = 33; c <= 117; c++) A85_VALUE[c] = c - 33;
+const B85_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < B85_DIGITS.length; i++) B85_VALUE[B85_DIGITS.charCodeAt(i)] = i;
+
+/**
+ * Groups of five base-85 digits to four bytes; a last short group padded with the highest digit, as both encoders pad
+ * it. ASCII85 also writes four zero bytes as `z` and may wrap the run in `<~ ~>`. Null when a character is outside
+ * the alphabet.
+ */
+function decodeBase85(run: string, values: Int8Array, ascii85: boolean): Uint8Array | null {
+  const body = ascii85 ? run.replace(/^<~|~>$/g, '') : run;
   const out: number[] = [];
   let group = 0;
   let count = 0;
   for (let i = 0; i < body.length; i++) {
     const c = body.charCodeAt(i);
-    if (c === 122 /* z */ && count === 0) {
+    if (ascii85 && c === 122 /* z */ && count === 0) {
       out.push(0, 0, 0, 0);
       continue;
     }
-    if (c < 33 || c > 117) return null;
-    group = group * 85 + (c - 33);
-    if (++count === 5) {
-      out.push((group >>> 24) & 0xff, (group >>> 16) & 0xff, (group >>> 8) & 0xff, group & 0xff);
-      group = 0;
-      count = 0;
-    }
-  }
-  return finishBase85(out, group, count, 84);
-}
-
-const B85_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~';
-const B85_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < B85_DIGITS.length; i++) B85_VALUE[B85_DIGITS.charCodeAt(i)] = i;
-
-/** Base85 (RFC 1924 alphabet, as Python's b85encode and Git write it) to bytes. */
-function decodeBase85(run: string): Uint8Array | null {
-  const out: number[] = [];
-  let group = 0;
-  let count = 0;
-  for (let i = 0; i < run.length; i++) {
-    const c = run.charCodeAt(i);
-    const digit = c < 128 ? (B85_VALUE[c] as number) : -1;
+    const digit = c < 128 ? (values[c] as number) : -1;
     if (digit < 0) return null;
     group = group * 85 + digit;
     if (++count === 5) {
@@ -226,14 +213,9 @@ function decodeBase85(run: string): Uint8Array | null {
       count = 0;
     }
   }
-  return finishBase85(out, group, count, 84);
-}
-
-/** A last group of `count` digits, padded with the highest digit as both encoders pad it. */
-function finishBase85(out: number[], group: number, count: number, pad: number): Uint8Array {
   if (count > 1) {
     let padded = group;
-    for (let k = count; k < 5; k++) padded = padded * 85 + pad;
+    for (let k = count; k < 5; k++) padded = padded * 85 + 84;
     const bytes = [(padded >>> 24) & 0xff, (padded >>> 16) & 0xff, (padded >>> 8) & 0xff, padded & 0xff];
     out.push(...bytes.slice(0, count - 1));
   }
@@ -277,8 +259,8 @@ function namedPayloads(source: string, uu: boolean): string[] {
   const found: string[] = [];
   BASE85_RUN.lastIndex = 0;
   for (let m = BASE85_RUN.exec(window); m !== null && found.length < 2; m = BASE85_RUN.exec(window)) {
-    for (const decode of [decodeAscii85, decodeBase85]) {
-      const bytes = decode(m[0]);
+    for (const ascii85 of [true, false]) {
+      const bytes = decodeBase85(m[0], ascii85 ? A85_VALUE : B85_VALUE, ascii85);
       const decoded = bytes === null ? '' : UTF8.decode(bytes);
       if (isReadable(decoded)) {
         found.push(decoded);
