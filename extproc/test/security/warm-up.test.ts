@@ -2,6 +2,7 @@
 // detectors read, and must leave nothing behind that a later request could be answered from.
 import { describe, expect, it } from 'vitest';
 import { ALL_RULES } from '../../src/security/detectors/intent-index.js';
+import { compileAllRulePatterns } from '../../src/security/detectors/intent-signals.js';
 import { promptInjectionDetector } from '../../src/security/detectors/prompt-injection.js';
 import { warmUpScanner, warmUpText } from '../../src/security/warm-up.js';
 import { textSegment } from './support.js';
@@ -16,6 +17,11 @@ describe('scanner warm-up', () => {
     expect(text).toMatch(/\S+@\S+\.\w+/);
     expect(text).toMatch(/https:\/\/\S+/);
     expect(text).toMatch(/[\u0080-\uffff]/);
+  });
+
+  it("compiles every rule set's patterns, the ones its scan never tries included", () => {
+    // Each indexed rule has its own sticky pattern, and the gates come on top.
+    expect(compileAllRulePatterns()).toBeGreaterThan(ALL_RULES.length);
   });
 
   it('scans without throwing and keeps no result: a later scan of the same text is computed as for any text', () => {
