@@ -115,7 +115,7 @@ export const INDIRECT_ADDRESS_RULES: readonly SignalRule[] = [
     indirectWeight: 0.7,
     triggers: ["the user's", 'the users'],
     pattern: rx(
-      String.raw`(?<=\b(?:reply|respond|send|forward|email|e-mail|share|upload|post|give|attach|include|collect|export)\b[^.!?\n]{0,40}?)the\s+users?'?s?\s+(?:full\s+|entire\s+|whole\s+|complete\s+|private\s+)?(?:calendar|contacts?|contact\s+list|address\s+book|emails?|inbox|files|documents|messages|chat\s+history|conversation|passwords?|credentials|location|phone\s+number|api\s+keys?|browsing\s+history)\b`,
+      String.raw`(?<=\b(?:reply|respond|send|forward|email|e-mail|(?<!\b(?:a|the|network|file|smb)\s)share|upload|post|give|attach|include|collect|export)\b[^.!?\n]{0,40}?)the\s+users?'?s?\s+(?:full\s+|entire\s+|whole\s+|complete\s+|private\s+)?(?:calendar|contacts?|contact\s+list|address\s+book|emails?|inbox|files|documents|messages|chat\s+history|conversation|passwords?|credentials|location|phone\s+number|api\s+keys?|browsing\s+history)\b`,
     ),
     reason: "asks for the user's private data to be sent out",
   }),

@@ -6,13 +6,22 @@
 import type { SignalRule } from './intent-signals.js';
 import { AI, G, rule, rx } from './pattern-kit.js';
 
-/** Like G, but the user's own earlier words ("ignore my previous message") are not an override. */
-const NOT_MINE = (n: number) => String.raw`(?:(?!my\b|our\b)\S+\s+){0,${n}}`;
+/** Up to n words that are not "my" or "our": words, so a doc tag (`@ignore`, comment close, `export { default`) stops it. */
+const NOT_MINE = (n: number) => String.raw`(?:(?!my\b|our\b)(?=[^\s{};]*[a-z0-9])[^\s{};]+\s+){0,${n}}`;
 const RESPONSE =
   '(?:response|responses|reply|replies|answer|answers|output|outputs|message|messages|summary|translation|explanation|completion)';
 
 /** A URL or a bare domain in a common or throwaway top-level domain. */
 const LINK = String.raw`(?:(?:https?://|www\.)\S+|[a-z0-9-]+\.(?:com|net|org|io|xyz|ru|cn|info|biz|top|site|online|app|co|me|link|click|ly|tk|gg)\b)`;
+
+/**
+ * A chat template's special token. The rule takes it unless it is a whole string literal (`"<|endoftext|>"`, a
+ * tokenizer's table or a stop sequence in code); a turn spoofed inside a JSON string goes on after the token.
+ */
+const TEMPLATE_TOKEN = String.raw`(?:<\|\s*(?:im_start|im_end|im_sep|system|user|assistant|endoftext|end_of_text|begin_of_text|start_header_id|end_header_id|eot_id|eom_id|channel|developer)\s*\|>|<<\s*/?\s*sys\s*>>|\[/inst\]|</s>|<(?:start|end)_of_turn>)`;
+
+/** What follows `system:` in code: a type (`string | null`, `Array<…>`) or one identifier closing a parameter list. */
+const TYPE_ANNOTATION = String.raw`(?:(?:string|number|boolean|any|unknown|object|null|undefined|void|never|true|false|array|record|promise|readonly|partial)\b|[a-z_$][\w$.]*\s*[),;|=<])`;
 
 export const INJECTION_RULES: readonly SignalRule[] = [
   rule({
@@ -96,7 +105,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.85,
     triggers: ['instruction', 'rule', 'guideline', 'polic', 'restriction', 'filter', 'limitation'],
     pattern: rx(
-      String.raw`(?:instructions?|rules|guidelines|polic(?:y|ies)|restrictions|filters|limitations)\s+${G(3)}(?:(?:no\s+longer|don't|do\s+not|does\s+not|doesn't|won't|will\s+not)\s+(?:apply|matter|exist|bind)|(?:are|is|have\s+been|has\s+been)\s+(?:now\s+)?(?:void|null|invalid|obsolete|outdated|superseded|deprecated|cancell?ed|lifted|disabled|suspended|revoked|overridden|deactivated|turned\s+off|irrelevant|no\s+longer\s+valid))`,
+      String.raw`(?:instructions?|rules|guidelines|polic(?:y|ies)|restrictions|filters|limitations)\s+(?:(?!(?:are|is|called|invoked|evaluated|executed|applied|processed|loaded|registered|defined|sorted|listed)\s)\S+\s+){0,3}(?:(?:no\s+longer|don't|do\s+not|does\s+not|doesn't|won't|will\s+not)\s+(?:apply|matter|exist|bind)|(?:are|is|have\s+been|has\s+been)\s+(?:now\s+)?(?:void|null|invalid|obsolete|outdated|superseded|deprecated|cancell?ed|lifted|disabled|suspended|revoked|overridden|deactivated|turned\s+off|irrelevant|no\s+longer\s+valid))`,
     ),
     reason: 'declares existing rules void',
   }),
@@ -160,9 +169,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     weight: 0.75,
     indirectWeight: 0.9,
     triggers: ['<|', '<<sys', '[/inst', '</s>', '<start_of_turn>', '<end_of_turn>'],
-    pattern: rx(
-      String.raw`(?:<\|\s*(?:im_start|im_end|im_sep|system|user|assistant|endoftext|end_of_text|begin_of_text|start_header_id|end_header_id|eot_id|eom_id|channel|developer)\s*\|>|<<\s*/?\s*sys\s*>>|\[/inst\]|</s>|<(?:start|end)_of_turn>)`,
-    ),
+    pattern: rx(String.raw`(?:${TEMPLATE_TOKEN}(?![\"'\x60])|(?<![\"'\x60])${TEMPLATE_TOKEN})`),
     reason: 'contains chat-template control tokens that fake a new turn',
   }),
   rule({
@@ -172,7 +179,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.8,
     triggers: ['system', 'sys', 'developer', 'admin'],
     pattern: rx(
-      String.raw`(?<=(?:^|\n)[ \t#*=>\[(<{-]{0,8})(?:system|sys|developer|admin)(?:\s+|_)?(?:message|prompt|note|notice|override|instructions?|update|alert|command|directive|announcement|msg)?\s*[\])>}*]{0,3}\s*:\s*\S`,
+      String.raw`(?<=(?:^|\n)[ \t#*=>\[(<{-]{0,8})(?:system|sys|developer|admin)(?:\s+|_)?(?:message|prompt|note|notice|override|instructions?|update|alert|command|directive|announcement|msg)?\s*[\])>}*]{0,3}\s*:\s*(?!${TYPE_ANNOTATION})\S`,
     ),
     reason: 'fakes a system or developer turn',
   }),
@@ -189,7 +196,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       ),
     ),
     pattern: rx(
-      String.raw`[\[(]\s*(?:system|admin|developer|sys|note\s+to\s+(?:the\s+)?${AI}|override)(?:\s+|_)?(?:note|message|prompt|override|instructions?|update|command|directive)?\s*:`,
+      String.raw`[\[(]\s*(?:system|admin|developer|sys|note\s+to\s+(?:the\s+)?${AI}|override)(?:\s+|_)?(?:note|message|prompt|override|instructions?|update|command|directive)?\s*:(?!\s*${TYPE_ANNOTATION})`,
     ),
     reason: 'fakes a bracketed system note',
   }),
@@ -215,7 +222,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'on behalf of',
     ],
     pattern: rx(
-      String.raw`(?:this\s+is|message\s+from|note\s+from|instructions?\s+from|update\s+from|directive\s+from|orders?\s+from|authori[sz]ed\s+by|approved\s+by|enabled\s+by|sent\s+by|on\s+behalf\s+of)\s+(?:an?\s+|the\s+)?(?:openai|anthropic|your\s+(?:developers?|creators?|programmers?|admin(?:istrator)?s?|operators?|owners?|makers?|engineers?)|the\s+(?:developers?|system\s+administrator|admin(?:istrator)?|engineering\s+team)|(?:openai|anthropic)\s+(?:employees?|staff|team|engineers?|developers?))\b`,
+      String.raw`(?:this\s+is|message\s+from|note\s+from|instructions?\s+from|update\s+from|directive\s+from|orders?\s+from|authori[sz]ed\s+by|approved\s+by|enabled\s+by|(?<!\b(?:payload|webhook|request|event|data|response|notification|email|signature)s?\s+(?:was|were|is|are|has\s+been|have\s+been)\s+(?:not\s+)?)sent\s+by|on\s+behalf\s+of)\s+(?:an?\s+|the\s+)?(?:(?:openai|anthropic)(?:['’]s\s+(?:\S+\s+)?(?:team|staff|department|division|engineers?|developers?|admins?|administrators?|employees?|representatives?|officials?|security|safety|trust)\b|(?!['’]|\s+(?:api|sdk|client|librar(?:y|ies)|models?|platform|format|endpoints?|compatible|style|keys?|account|docs|documentation|console|dashboard|package|default)\b))|your\s+(?:developers?|creators?|programmers?|admin(?:istrator)?s?|operators?|owners?|makers?|engineers?)|the\s+(?:developers?|system\s+administrator|admin(?:istrator)?|engineering\s+team)|(?:openai|anthropic)\s+(?:employees?|staff|team|engineers?|developers?))\b`,
     ),
     reason: "claims to speak for the model's developers",
   }),
@@ -378,7 +385,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'attn',
     ],
     pattern: rx(
-      String.raw`(?:note|message|instructions?|attention|important|reminder|warning|p\.?s\.?|attn)\s*(?:(?:to|for)\s+(?:the\s+|any\s+|all\s+)?|[:,!-]\s*(?:the\s+|any\s+)?)(?:ai|a\.i\.|ai\s+assistants?|ai\s+models?|ai\s+agents?|assistants?|chatbots?|llms?|language\s+models?|agents?|gpt|chatgpt|claude|copilot|summari[sz]ers?|bots?|automated\s+(?:systems?|agents?|assistants?|readers?))\b\s*[:,.!-]`,
+      String.raw`(?:(?:note|message|instructions?|attention|important|reminder|warning|p\.?s\.?|attn)\s*(?:(?:to|for)\s+(?:the\s+|any\s+|all\s+)?|[:,!-]\s*(?:the\s+|any\s+)?)|(?:attention|attn)\s+(?:all\s+)?)(?:ai|a\.i\.|ai\s+assistants?|ai\s+models?|ai\s+agents?|assistants?|chatbots?|llms?|language\s+models?|agents?|gpt|chatgpt|claude|copilot|summari[sz]ers?|bots?|automated\s+(?:systems?|agents?|assistants?|readers?))\b\s*(?:[:!]|,\s*(?=(?:please|you|your|if|when|before|do|don't|dont|never|always|ignore|disregard|forget|stop|now|remember|make|include|add|send|print|output|respond|reply|tell|say|write|read)\b)|-(?![\w.]))`,
     ),
     reason: 'addresses hidden instructions to an AI reading the content',
   }),
@@ -468,7 +475,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'without',
     ],
     pattern: rx(
-      String.raw`(?:(?<=(?:n't|\b(?:not|never|without|dont))\s+)(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|show(?:ing)?|let(?:ting)?|alert(?:ing)?|notify(?:ing)?|disclos(?:e|ing))\s+(?:this\s+|it\s+|that\s+|anything\s+)?(?:to\s+)?(?:the\s+)?(?:user|human|operator|recipient)s?\b|(?:the\s+)?user\s+(?:must|should|will|may)\s+(?:not|never)\s+(?:know|see|find\s+out|be\s+told|notice|learn)|(?:secretly|covertly|silently|quietly)\s+(?:\S+\s+){0,2}(?:send|include|add|insert|append|forward|exfiltrate|run|execute|call|email|upload|post)|without\s+(?:the\s+user|the\s+human|them|anyone)\s+(?:knowing|noticing|seeing|realizing|realising))`,
+      String.raw`(?:(?<=(?:n't|\b(?:not|never|without|dont))\s+)(?:(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|show(?:ing)?|alert(?:ing)?|notify(?:ing)?|disclos(?:e|ing))\s+(?:this\s+|it\s+|that\s+|anything\s+)?(?:to\s+)?(?:the\s+)?(?:user|human|operator|recipient)s?\b|let(?:ting)?\s+(?:the\s+)?(?:user|human|operator|recipient)s?\s+(?:know|see|find\s+out|notice|learn)\b)|(?:the\s+)?user\s+(?:must|should|will|may)\s+(?:not|never)\s+(?:know|see|find\s+out|be\s+told|notice|learn)|(?<!(?:n't|\b(?:not|never|would|could|might|may))\s+)(?:secretly|covertly|silently|quietly)\s+(?:(?!\S*ed\s)\S+\s+){0,2}(?:send|include|add|insert|append|forward(?!\s+compat)|exfiltrate|run|execute|call|email|upload|post)\b|without\s+(?:the\s+user|the\s+human|them|anyone)\s+(?:knowing|noticing|seeing|realizing|realising))`,
     ),
     reason: 'asks to keep actions hidden from the user',
   }),
@@ -588,7 +595,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     id: 'payload_splitting',
     family: 'encoding',
     weight: 0.3,
-    indirectWeight: 0.5,
+    indirectWeight: 0.3,
     triggers: [
       'concatenat',
       'combine',

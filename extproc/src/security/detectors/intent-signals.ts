@@ -270,7 +270,13 @@ export function compactSignals(
   return found;
 }
 
-const SPLIT_INSIDE_WORD = /[a-z][^a-z\s']+[a-z]/;
+/**
+ * Symbols or digits inside a word (`pr3v10us`, `ign-ore`, `ig*nore`). Code's own punctuation between identifiers
+ * (`"outputs","streaming"`, `system_messages`, `console.log`) is no disguise: it separates words, as a space does.
+ */
+const SPLIT_INSIDE_WORD = /[a-z][^a-z\s'_."',;:()[\]{}\/=<>]+[a-z]/;
+/** Where the short-word check cuts a stretch into words: spaces and code punctuation (`ig_no_re`, `i.g.n.o.r.e`). */
+const WORD_SEPARATORS = /[\s_."',;:()[\]{}\/=<>]+/;
 const SHORT_WORDS = new Set([
   'a',
   'an',
@@ -306,15 +312,25 @@ const SHORT_WORDS = new Set([
   'if',
   'as',
   'up',
+  // Two-letter words of code and its identifiers (`GEN_AI_SYSTEM_INSTRUCTIONS`, `user_id`, `fs.read`).
+  'ai',
+  'id',
+  'io',
+  'js',
+  'ts',
+  'ui',
+  'os',
+  'db',
+  'fs',
 ]);
 
 /**
  * Whether a stretch of folded text spells its words out of the ordinary: symbols or digits inside words
- * (`pr3v10us`, `ign-ore`), or letters standing alone (`i g n o r e`).
+ * (`pr3v10us`, `ign-ore`), or letters standing alone (`i g n o r e`, `i.g.n.o.r.e`, `ig_no_re`).
  */
 export function looksDisguised(text: string): boolean {
   if (SPLIT_INSIDE_WORD.test(text)) return true;
-  for (const token of text.split(/\s+/)) {
+  for (const token of text.split(WORD_SEPARATORS)) {
     const word = token.replace(/[^a-z]/g, '');
     if (word.length > 0 && word.length <= 2 && !SHORT_WORDS.has(word)) return true;
   }

@@ -100,7 +100,7 @@ export const FRAMING_RULES: readonly SignalRule[] = [
     indirectWeight: 0.8,
     triggers: ['memory', 'memories'],
     pattern: rx(
-      String.raw`memor(?:y|ies)\s+(?:is\s+|are\s+|has\s+been\s+|have\s+been\s+|was\s+|were\s+|will\s+be\s+|got\s+)?(?:now\s+)?(?:erased|wiped|reset|cleared|deleted|formatted)`,
+      String.raw`(?<=\b(?:your|ur|my|all(?:\s+of)?(?:\s+your)?|previous|prior|past|earlier|old|chat|conversation|session|context)\s+)memor(?:y|ies)\s+(?:is\s+|are\s+|has\s+been\s+|have\s+been\s+|was\s+|were\s+|will\s+be\s+|got\s+)?(?:now\s+)?(?:erased|wiped|reset|cleared|deleted|formatted)`,
     ),
     reason: 'claims the model’s memory was wiped',
   }),
