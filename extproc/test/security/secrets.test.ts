@@ -332,6 +332,27 @@ describe('secrets detector: secret-named assignments', () => {
     ];
     for (const text of texts) expect(scan(text).findings, text).toEqual([]);
   });
+
+  it('leaves code expressions, aliases and prose under secret names alone', () => {
+    const texts = [
+      'const sessionSecret = opts?.sessionSecret || readEnv("SESSION_SECRET") || null;',
+      'const token = parts[1];\nconst specialToken = nextMatch![0];',
+      'privateKey: KeyPairResult<Options["privateKeyEncoding"], KeyObject>;',
+      '(credentials: ChannelCredentials, ...callCredentials: CallCredentials[]) => {}',
+      'exports.AuthenticationMD5Password = AuthenticationMD5Password;',
+      'commands: { token: "Manage organisation auth tokens", team: "Work with teams" }',
+      'throw new PollError("expired_token", "Authentication timed out. Please try again.");',
+      "const password = 'Password used to derive the key';",
+    ];
+    for (const text of texts) expect(scan(text).findings, text).toEqual([]);
+  });
+
+  it('still takes a quoted value with brackets or spaces that is no prose', () => {
+    const password = `${fake.alnum(5)}[${fake.alnum(4)}]9!`;
+    expect(only(`const password = "${password}";`, password).rule).toBe('generic_secret');
+    const phrase = `Blue ${fake.alnum(6)} 7horse!`;
+    expect(only(`password: "${phrase}"`, phrase).rule).toBe('generic_secret');
+  });
 });
 
 describe('secrets detector: input handling', () => {

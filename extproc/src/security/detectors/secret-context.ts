@@ -217,8 +217,17 @@ const HEX_VALUE = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
 const TOKEN_LIKE_NAME =
   /(?:token|secret|api_?key|apikey|access_?key|client_?secret|auth_?key|private_?key)(?!.*pass)/;
 
+/**
+ * Words of prose: a UI string or a description under a token-named key (`token: "Manage org auth tokens"`,
+ * `"expired_token": "Authentication timed out. Please try again."`). Words of letters (short acronyms too), one space
+ * and at most a punctuation mark between them.
+ */
+const PROSE = /^(?:[A-Z]{2,5}|[A-Za-z][a-z]*)(?:[.,;:!?]?\s(?:[A-Z]{2,5}|[A-Za-z][a-z]*))+[.!?]?$/;
+
 function classifyAssignment(name: string, value: string): Omit<Hit, 'start' | 'end'> | null {
   if (isDummyValue(value) || CODE_REFERENCE.test(value) || value.includes('://')) return null;
+  // A re-export or an alias (`exports.AuthenticationMD5Password = AuthenticationMD5Password`), or prose.
+  if (name.endsWith(value.toLowerCase()) || PROSE.test(value)) return null;
   const first = value.charCodeAt(0);
   if (first === 47 || first === 126 || value.startsWith('./')) return null;
   if (AWS_SECRET_NAME.test(name) && BASE64_40.test(value) && shannonEntropy(value) >= 4) {
@@ -304,6 +313,12 @@ function secretNameBefore(text: string, units: Uint16Array, nameEnd: number): st
   return SECRET_NAME.test(name) && !NOT_SECRET_NAME.test(name) ? name : null;
 }
 
+/**
+ * An expression a program computes the value from, written without quotes: `opts?.token`, `tokens[1]`,
+ * `Map<Key, Token>`, `match![0]`. No credential is written that way.
+ */
+const BARE_EXPRESSION = /^[A-Za-z_$][\w$]*(?:\?\.|!?\[|<|!\.)/;
+
 function addIfSecret(
   text: string,
   name: string,
@@ -311,7 +326,10 @@ function addIfSecret(
   hits: Hits,
 ): void {
   if (value === null || hits.overlaps(value.start, value.end)) return;
-  const verdict = classifyAssignment(name, text.slice(value.start, value.end));
+  const literal = text.slice(value.start, value.end);
+  const quote = text.charCodeAt(value.start - 1);
+  if (quote !== 34 && quote !== 39 && quote !== 96 && BARE_EXPRESSION.test(literal)) return;
+  const verdict = classifyAssignment(name, literal);
   if (verdict !== null) hits.add({ ...verdict, start: value.start, end: value.end });
 }
 
