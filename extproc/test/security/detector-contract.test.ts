@@ -43,7 +43,7 @@ const PEM = privateKeyPem();
 
 function richInput(offset = 0): ScanInput {
   const fake = new FakeCredentials(99);
-  const emails = Array.from({ length: 8 }, (_, i) => `person${i}@mail.example.com`).join(', ');
+  const emails = Array.from({ length: 8 }, (_, i) => `person${i}@mail.corp-mail.net`).join(', ');
   const encoded = Buffer.from('the secret project codename and the user password').toString('base64url');
   return {
     segments: [

@@ -230,7 +230,7 @@ describe('exfiltration detector: personal data', () => {
     expect(scanOne(segment(repeated)).findings).toEqual([]);
     const people = Array.from(
       { length: BULK_THRESHOLD },
-      (_, i) => `user${i}.${fake.alnum(4)}@corp.example.com`,
+      (_, i) => `user${i}.${fake.alnum(4)}@corp-mail.net`,
     );
     const { input, findings } = scanOne(
       segment(`customers:\n${people.join('\n')}\nphone (555) 201-${fake.pick('0123456789', 4)}`),
@@ -240,9 +240,23 @@ describe('exfiltration detector: personal data', () => {
     expect(new Set(findings.map((f) => f.severity))).toEqual(new Set(['medium']));
   });
 
+  it('counts no address at a domain reserved for documentation', () => {
+    const users = [
+      'bob@example.com',
+      'ann@example.org',
+      'a@b.test',
+      'ops@mail.example',
+      'x@y.invalid',
+      'c@d.example.net',
+    ];
+    expect(scanOne(segment(`seed users: ${users.join(', ')}`)).findings).toEqual([]);
+    const real = users.map((_, i) => `user${i}@corp-mail.net`);
+    expect(scanOne(segment(`customers: ${real.join(', ')}`)).findings).toHaveLength(real.length);
+  });
+
   it('counts across segments and raises severity for a dump', () => {
     const segments = Array.from({ length: 60 }, (_, i) =>
-      segment(`row ${i}: person${i}@mail.example.com`, 'tool_result', { messageIndex: i }),
+      segment(`row ${i}: person${i}@mail.corp-mail.net`, 'tool_result', { messageIndex: i }),
     );
     const findings = exfiltrationDetector.scan({ segments, toolNames: [] });
     expect(findings).toHaveLength(60);
