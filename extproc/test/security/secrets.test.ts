@@ -340,6 +340,7 @@ describe('secrets detector: secret-named assignments', () => {
       'privateKey: KeyPairResult<Options["privateKeyEncoding"], KeyObject>;',
       '(credentials: ChannelCredentials, ...callCredentials: CallCredentials[]) => {}',
       'exports.AuthenticationMD5Password = AuthenticationMD5Password;',
+      'def load_key(data: bytes, password: typing.Optional[bytes] = None) -> Key:',
       'commands: { token: "Manage organisation auth tokens", team: "Work with teams" }',
       'throw new PollError("expired_token", "Authentication timed out. Please try again.");',
       "const password = 'Password used to derive the key';",

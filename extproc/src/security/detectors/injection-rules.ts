@@ -565,7 +565,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'submit',
     ],
     pattern: rx(
-      String.raw`(?:send|post|upload|forward|transmit|exfiltrat(?:e|ing)|e-?mail|leak|submit|report|append|attach|encode|embed|include|copy|sync|share|deliver|pass)\s+(?:\S+\s+){0,4}(?:conversation|chat|history|messages?|data|information|details|credentials?|passwords?|secrets?|api\s+keys?|keys?|tokens?|cookies|sessions?|emails?|files?|documents?|contents?|context|system\s+prompt|personal|private|pii|memory|memories|inputs?|queries|summary|environment|env)\s+(?:\S+\s+){0,6}(?:to|at|into|via|using|through|on)\s+(?:(?:https?://|www\.|ftp://)\S+|\S+@\S+\.[a-z]{2,}|(?:this|the|my|our|a|an)\s+(?:url|link|endpoint|server|webhook|address|email|site|website|api|domain|inbox))`,
+      String.raw`(?:send|post|upload|forward|transmit|exfiltrat(?:e|ing)|e-?mail|leak|submit|report|append|attach|encode|embed|include|copy|sync|share|deliver|pass)\s+(?!(?:an?\s+)?(?:e-?mail|mail|message|bug\s+reports?|feedback|questions|patches|comments)\s+to\b)(?:\S+\s+){0,4}(?:conversation|chat|history|messages?|data|information|details|credentials?|passwords?|secrets?|api\s+keys?|keys?|tokens?|cookies|sessions?|emails?|files?|documents?|contents?|context|system\s+prompt|personal|private|pii|memory|memories|inputs?|queries|summary|environment|env)\s+(?:\S+\s+){0,6}(?:to|at|into|via|using|through|on)\s+(?:(?:https?://|www\.|ftp://)\S+|\S+@\S+\.[a-z]{2,}|(?:this|the|my|our|a|an)\s+(?:url|link|endpoint|server|webhook|address|email|site|website|api|domain|inbox))`,
     ),
     reason: 'instructs sending data to an external address',
   }),

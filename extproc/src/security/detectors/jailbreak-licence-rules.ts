@@ -50,7 +50,7 @@ export const LICENCE_RULES: readonly SignalRule[] = [
     pattern: rx(
       // A privileged mode counts when switched on, a safety setting only when switched off ("safety_checks = true"
       // is a careful config, not a jailbreak).
-      String.raw`(?:(?:developer|dev\s|god|admin|root|sudo|jailbreak|unrestricted)[\\_\s.-]{0,2}mode\s*(?:[:=]|=>|->)\s*["']?(?:enabled|on|true|1|active|activated|unlocked|off|false|0|disabled|none|null)|(?:safety|filters?|censorship|ethics|moderation|content[\\_\s.-]?filter)(?:[\\_\s.-]{0,2}(?:mode|checks?|layer|module|enabled|filters?|guard))?\s*(?:[:=]|=>|->)\s*["']?(?:off|false|0|disabled|none|null))\b`,
+      String.raw`(?:(?:developer|dev\s|god|admin|root|sudo|jailbreak|unrestricted)[\\_\s.-]{0,2}mode\s*(?:[:=]|=>|->)\s*["']?(?:enabled|on|true|1|active|activated|unlocked|off|false|0|disabled|none|null)|(?:safety|censorship|ethics|content[\\_\s.-]?filter)(?:[\\_\s.-]{0,2}(?:mode|checks?|layer|module|enabled|filters?|guard))?\s*(?:[:=]|=>|->)\s*["']?(?:off|false|0|disabled|none|null)|(?:filters?|moderation)(?:[\\_\s.-]{0,2}(?:mode|checks?|layer|module|enabled|guard))?\s*(?:[:=]|=>|->)\s*["']?(?:off|false|disabled))\b`,
     ),
     reason: 'switches a privileged mode or safety setting in config syntax',
   }),

@@ -228,7 +228,9 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'alignment',
     ],
     pattern: rx(
-      String.raw`(?:safe(?:ty|_mode|mode)?|guardrails?|filters?|filtering|censor(?:ship|ing)?|moderation|content_filter|sanitiz[a-z]*|ethics?|restrictions?|alignment)[\w.-]{0,20}\s*(?:==?|:|->)\s*["']?(?:false|off|disabled|none|0)\b`,
+      // A generic switch (`filter = None`, `restrictions: 0` as Python and config defaults write them) counts only
+      // when turned off in words.
+      String.raw`(?:(?:safe(?:ty|_mode|mode)?|guardrails?|censor(?:ship|ing)?|content_filter|ethics?)[\w.-]{0,20}\s*(?:==?|:|->)\s*["']?(?:false|off|disabled|none|0)|(?:filters?|filtering|moderation|sanitiz[a-z]*|restrictions?|alignment)[\w.-]{0,20}\s*(?:==?|:|->)\s*["']?(?:false|off|disabled))\b`,
     ),
     reason: 'sets safety switches to off',
   }),

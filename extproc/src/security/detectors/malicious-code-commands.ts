@@ -455,7 +455,7 @@ export const COMMAND_RULES: readonly SignalRule[] = [
       '"".__class__',
     ],
     pattern: rx(
-      String.raw`(?:__subclasses__\s*\(\s*\)|__bases__\s*\[|__mro__\s*\[|__globals__\s*\[\s*["'](?:os|sys|__builtins__|subprocess)|__builtins__\s*(?:\[|\.)\s*["']?__import__|__import__\s*\(\s*["'](?:os|subprocess|pty|socket)["']\s*\)\s*\.\s*(?:system|popen|spawn|call|run|check_output)|(?:\(\)|''|""|\[\])\s*\.\s*__class__\s*\.\s*__(?:bases|mro|base)__)`,
+      String.raw`(?:__class__\s*\.\s*__(?:bases?|mro)__(?:\s*\[[^\]\n]{0,8}\])?\s*\.\s*__subclasses__\s*\(|__subclasses__\s*\(\s*\)\s*\[[^\]\n]{1,8}\]\s*\.\s*__init__\s*\.\s*__globals__|__globals__\s*\[\s*["'](?:os|sys|__builtins__|subprocess)|__builtins__\s*(?:\[|\.)\s*["']?__import__|__import__\s*\(\s*["'](?:os|subprocess|pty|socket)["']\s*\)\s*\.\s*(?:system|popen|spawn|call|run|check_output)|(?:\(\)|''|""|\[\])\s*\.\s*__class__\s*\.\s*__(?:bases|mro|base)__)`,
     ),
     reason: 'walks Python internals to reach os/subprocess: a sandbox escape',
   }),

@@ -315,9 +315,9 @@ function secretNameBefore(text: string, units: Uint16Array, nameEnd: number): st
 
 /**
  * An expression a program computes the value from, written without quotes: `opts?.token`, `tokens[1]`,
- * `Map<Key, Token>`, `match![0]`. No credential is written that way.
+ * `Map<Key, Token>`, `match![0]`, a type (`typing.Optional[bytes]`). No credential is written that way.
  */
-const BARE_EXPRESSION = /^[A-Za-z_$][\w$]*(?:\?\.|!?\[|<|!\.)/;
+const BARE_EXPRESSION = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?:\?\.|!?\[|<|!\.)/;
 
 function addIfSecret(
   text: string,
