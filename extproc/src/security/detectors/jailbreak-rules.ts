@@ -362,7 +362,7 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
       'denying',
     ],
     pattern: rx(
-      String.raw`(?<=(?:n't|\b(?:never|not|cannot|cant|wont|dont|no\s+longer|unable\s+to|incapable\s+of|without))\s+(?:ever\s+|be\s+able\s+to\s+|allowed\s+to\s+|permitted\s+to\s+|going\s+to\s+)?)(?:refus(?:e|es|ing|al)|declin(?:e|es|ing)|reject(?:s|ing)?\s+(?:any|a|my|the|user)|den(?:y|ies|ying)\s+(?:any\s+|a\s+|the\s+|my\s+|your\s+|user\s+)?(?:requests?|questions?|prompts?|orders?|commands?)|say\s+no|turn\s+down|censor(?:s|ing)?|moraliz(?:e|es|ing)|moralis(?:e|es|ing)|hesitat(?:e|es|ing))\b`,
+      String.raw`(?<=(?:n't|\b(?:never|not|cannot|cant|wont|dont|no\s+longer|unable\s+to|incapable\s+of|without))\s+(?:ever\s+|be\s+able\s+to\s+|allowed\s+to\s+|permitted\s+to\s+|going\s+to\s+)?)(?<!\bdid(?:n't|\s+not)\s+(?:ever\s+)?)(?:refus(?:e|es|ing|al)|declin(?:e|es|ing)|reject(?:s|ing)?\s+(?:any|a|my|the|user)|den(?:y|ies|ying)\s+(?:any\s+|a\s+|the\s+|my\s+|your\s+|user\s+)?(?:requests?|questions?|prompts?|orders?|commands?)|say\s+no|turn\s+down|censor(?:s|ing)?|moraliz(?:e|es|ing)|moralis(?:e|es|ing)|hesitat(?:e|es|ing)\b(?!\s+to\s+(?:reach|contact|ask|open|file|jump|get\s+in\s+touch|let\s+(?:us|me)\s+know|e-?mail|write\s+to|send\s+(?:us|me)|submit|join|drop|ping|raise|create|start|try|use|report|share\s+(?:your|feedback)|suggest|contribute)\b))\b`,
     ),
     reason: 'forbids the model from refusing',
   }),
