@@ -68,6 +68,8 @@ export class RuleSet {
    * 1,800 subsets met compiled to 170 MB of heap.
    */
   private readonly gates: (RegExp | null)[];
+  /** 1 for a rule whose match must also pass a check of the original text (`requireOriginal`). */
+  private readonly checked: Uint8Array;
 
   /**
    * @param wordStart triggers that begin with a letter must start a word (false for the letters-only reading,
@@ -78,6 +80,7 @@ export class RuleSet {
     wordStart = true,
   ) {
     this.scratch = new Uint8Array(rules.length);
+    this.checked = Uint8Array.from(rules, (rule) => (rule.requireOriginal === undefined ? 0 : 1));
     const triggers = new Set<string>();
     const inWord = new Set<string>();
     const byTrigger = new Map<string, Candidate[]>();
@@ -128,9 +131,17 @@ export class RuleSet {
   /**
    * First match of each rule in `text`, as [ruleIndex, start, end] triples appended to `out`. `done[i]` marks rules
    * already matched (in this or an earlier view) so they are not tried again; `unmatched` is how many are not (counted
-   * when not given: callers that have just cleared `done` know it is all of them).
+   * when not given: callers that have just cleared `done` know it is all of them). A rule with a check of the original
+   * text counts only a match `accept` passes; one it rejects (the name "Dan" for the persona DAN) leaves the rule to
+   * be tried at its next trigger.
    */
-  scan(text: string, done: Uint8Array, out: number[], unmatched?: number): void {
+  scan(
+    text: string,
+    done: Uint8Array,
+    out: number[],
+    unmatched?: number,
+    accept?: (rule: number, start: number, end: number) => boolean,
+  ): void {
     let remaining = unmatched ?? countUnmatched(done);
     if (remaining === 0) return;
     const triggerHits = this.automaton.find(text);
@@ -161,6 +172,7 @@ export class RuleSet {
         }
         re.lastIndex = at;
         if (re.test(text)) {
+          if (this.checked[index] === 1 && accept !== undefined && !accept(index, at, re.lastIndex)) continue;
           done[index] = 1;
           out.push(index, at, re.lastIndex);
           if (--remaining === 0) return;
@@ -224,14 +236,15 @@ export function wordSignals(views: readonly TextView[], words: RuleSet, original
     // plain text, because hiding it is part of what makes it suspicious.
     done.fill(0);
     hits.length = 0;
-    words.scan(view.text, done, hits, done.length);
+    const accept = (index: number, start: number, end: number): boolean => {
+      if (view.depth !== 0) return false;
+      const span = view.span(start, end);
+      return (words.rules[index] as SignalRule).requireOriginal?.test(original.slice(span.start, span.end)) ?? true;
+    };
+    words.scan(view.text, done, hits, done.length, accept);
     for (let i = 0; i < hits.length; i += 3) {
       const rule = words.rules[hits[i] as number] as SignalRule;
-      const span = view.span(hits[i + 1] as number, hits[i + 2] as number);
-      if (rule.requireOriginal !== undefined) {
-        if (view.depth !== 0 || !rule.requireOriginal.test(original.slice(span.start, span.end))) continue;
-      }
-      found.push({ rule, view, span, compact: false });
+      found.push({ rule, view, span: view.span(hits[i + 1] as number, hits[i + 2] as number), compact: false });
     }
   }
   return found;
