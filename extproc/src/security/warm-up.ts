@@ -1,9 +1,9 @@
 // The scanner's first requests after a start were several times slower than later ones (16 KB requests of real text:
 // 25-75 ms against 3 ms once warm): each rule's regex is compiled on its first test, and V8 optimises the scan loops
 // only once they are hot. Scanning, before extproc listens, a text that holds every indexed rule's triggers (and the
-// shapes the other detectors look for) moves most of that work out of the first requests. That scan leaves a third of
-// the rule patterns untried (a rule that has matched is not tried again, and a gate only runs for two rules or more),
-// so those are compiled outright.
+// shapes the other detectors look for) moves most of that work out of the first requests. That scan leaves some rule
+// patterns untried (a rule that has matched is not tried again) or compiled only to bytecode, so every rule's pattern
+// is then compiled outright.
 import { ALL_RULES } from './detectors/intent-index.js';
 import { compileAllRulePatterns } from './detectors/intent-signals.js';
 import { ALL_DETECTORS } from './registry.js';

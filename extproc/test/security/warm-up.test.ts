@@ -19,8 +19,8 @@ describe('scanner warm-up', () => {
     expect(text).toMatch(/[\u0080-\uffff]/);
   });
 
-  it("compiles every rule set's patterns, the ones its scan never tries included", () => {
-    // Each indexed rule has its own sticky pattern, and the gates come on top.
+  it("compiles every rule's pattern, the ones its scan never tries included", () => {
+    // Each indexed rule has its own sticky pattern, and the letters-only rules come on top.
     expect(compileAllRulePatterns()).toBeGreaterThan(ALL_RULES.length);
   });
 
