@@ -2,9 +2,13 @@
 // triggers of a rule set are found in one pass of an Aho-Corasick automaton (trigger-automaton.ts); each rule is a
 // sticky regex tried at its triggers' positions, so a rule costs nothing on text without its trigger and stops being
 // tried once it has matched. Rules look back with bounded look-behinds instead of starting on
-// common words ("no", "you"), which keeps trigger hits rare on ordinary text.
+// common words ("no", "you"), which keeps trigger hits rare on ordinary text. Each live rule is tried on its own:
+// one alternation per trigger of all its rules (a "gate", tried first so the usual miss cost one call) was measured
+// 1.08-1.2x slower on 16 KB of real text and 1.35-1.8x on a megabyte of code or jailbreak prompts (it kept trying
+// the rules already matched, and passed often enough that the rules ran after it anyway), and its machine code took
+// 40 MB.
 import { hasInvisible, type Span, type TextView } from '../normalise.js';
-import { lookbehindLast, REFERS_TO_GROUPS } from './lookbehind-last.js';
+import { lookbehindLast } from './lookbehind-last.js';
 import { isWholeWordTrigger, TriggerAutomaton } from './trigger-automaton.js';
 
 export interface SignalRule {
@@ -46,8 +50,6 @@ export interface SignalMatch {
 interface Candidate {
   index: number;
   re: RegExp;
-  /** The pattern is a plain word the trigger starts with: it matches wherever the trigger is (a lexicon word). */
-  always: boolean;
 }
 
 /** Every rule set built, so a warm-up can compile all their patterns (`compileAllRulePatterns`). */
@@ -59,15 +61,6 @@ export class RuleSet {
   readonly scratch: Uint8Array;
   /** The rules each trigger starts, by the automaton's trigger id. */
   private readonly candidates: Candidate[][];
-  /**
-   * For a trigger that starts several rules: one sticky alternation of the patterns that do not always match, which
-   * fails exactly where every one of them fails, so the usual miss costs one regex call instead of one per rule
-   * (null: fewer than two). A rule that matches on its trigger word alone (a lexicon word) is left out: once it had
-   * matched, it would make every later hit pass and be tried rule by rule. One per trigger, compiled on first use:
-   * an alternation per subset of rules still unmatched was 2.7× faster on 1 MB of jailbreak prompts, but the
-   * 1,800 subsets met compiled to 170 MB of heap.
-   */
-  private readonly gates: (RegExp | null)[];
   /** 1 for a rule whose match must also pass a check of the original text (`requireOriginal`). */
   private readonly checked: Uint8Array;
 
@@ -86,7 +79,6 @@ export class RuleSet {
     const byTrigger = new Map<string, Candidate[]>();
     rules.forEach((rule, index) => {
       const re = new RegExp(lookbehindLast(rule.pattern.source), 'y');
-      const plainWord = /^[a-z0-9]+$/.test(re.source);
       for (const t of rule.triggers) {
         if (t !== t.toLowerCase() || t.length === 0)
           throw new Error(`rule ${rule.id}: trigger must be lower case`);
@@ -97,7 +89,7 @@ export class RuleSet {
           list = [];
           byTrigger.set(t, list);
         }
-        list.push({ index, re, always: plainWord && t.startsWith(re.source) });
+        list.push({ index, re });
       }
     });
     // Where a trigger is a prefix of a longer one that also matches, the longer one is the hit; fold the shorter
@@ -116,11 +108,10 @@ export class RuleSet {
     const anywhere = sorted.filter((t) => !atWordStart.includes(t));
     this.automaton = new TriggerAutomaton(atWordStart, anywhere);
     this.candidates = this.automaton.triggers.map((t) => byTrigger.get(t) ?? []);
-    this.gates = this.candidates.map((list) => alternationOf(list.filter((c) => !c.always)));
     RULE_SETS.push(this);
   }
 
-  /** Each rule's sticky pattern (the gates, compiled on first use, are not among them). */
+  /** Each rule's sticky pattern. */
   rulePatterns(): Set<RegExp> {
     const all = new Set<RegExp>();
     for (const list of this.candidates) for (const candidate of list) all.add(candidate.re);
@@ -148,27 +139,9 @@ export class RuleSet {
       const at = triggerHits[h] as number;
       const trigger = triggerHits[h + 1] as number;
       const candidates = this.candidates[trigger] as Candidate[];
-      const gate = this.gates[trigger] as RegExp | null;
-      // The gate is worth a call only while two or more of the rules it stands for are unmatched.
-      let gated = GATE_UNUSED;
-      if (gate !== null) {
-        let live = 0;
-        for (let c = 0; c < candidates.length; c++) {
-          const candidate = candidates[c] as Candidate;
-          if (!candidate.always && done[candidate.index] === 0) live++;
-        }
-        if (live >= 2) gated = GATE_UNTRIED;
-      }
       for (let c = 0; c < candidates.length; c++) {
-        const { index, re, always } = candidates[c] as Candidate;
+        const { index, re } = candidates[c] as Candidate;
         if (done[index] === 1) continue;
-        if (!always && gated !== GATE_UNUSED) {
-          if (gated === GATE_UNTRIED) {
-            (gate as RegExp).lastIndex = at;
-            gated = (gate as RegExp).test(text) ? GATE_PASSED : GATE_FAILED;
-          }
-          if (gated === GATE_FAILED) continue;
-        }
         re.lastIndex = at;
         if (re.test(text)) {
           if (this.checked[index] === 1 && accept !== undefined && !accept(index, at, re.lastIndex)) continue;
@@ -185,8 +158,7 @@ export class RuleSet {
  * Compiles every rule's pattern to machine code now, rather than on its first test in some request: V8 compiles a
  * regex on its first run and again to native code on its second, and a big pattern (a rule that looks back over up
  * to fourteen words) takes up to 5 ms to compile: a spike in whichever request first meets a rare trigger, long after
- * start. The gates are left to compile on first use: their code is five times the rules' (34 MB of heap against 7
- * for all of them), most of it for gates that ordinary text never opens. Returns how many patterns were compiled.
+ * start. All of them take about 4 MB of code. Returns how many patterns were compiled.
  */
 export function compileAllRulePatterns(): number {
   let count = 0;
@@ -201,18 +173,6 @@ export function compileAllRulePatterns(): number {
     }
   }
   return count;
-}
-
-/** Whether a trigger's gate is used at a hit, and what it said. */
-const GATE_UNUSED = 0;
-const GATE_UNTRIED = 1;
-const GATE_PASSED = 2;
-const GATE_FAILED = 3;
-
-function alternationOf(candidates: readonly Candidate[]): RegExp | null {
-  const sources = [...new Set(candidates.map((c) => c.re.source))];
-  if (sources.length < 2 || sources.some((source) => REFERS_TO_GROUPS.test(source))) return null;
-  return new RegExp(sources.map((source) => `(?:${source})`).join('|'), 'y');
 }
 
 function countUnmatched(done: Uint8Array): number {
@@ -239,12 +199,19 @@ export function wordSignals(views: readonly TextView[], words: RuleSet, original
     const accept = (index: number, start: number, end: number): boolean => {
       if (view.depth !== 0) return false;
       const span = view.span(start, end);
-      return (words.rules[index] as SignalRule).requireOriginal?.test(original.slice(span.start, span.end)) ?? true;
+      return (
+        (words.rules[index] as SignalRule).requireOriginal?.test(original.slice(span.start, span.end)) ?? true
+      );
     };
     words.scan(view.text, done, hits, done.length, accept);
     for (let i = 0; i < hits.length; i += 3) {
       const rule = words.rules[hits[i] as number] as SignalRule;
-      found.push({ rule, view, span: view.span(hits[i + 1] as number, hits[i + 2] as number), compact: false });
+      found.push({
+        rule,
+        view,
+        span: view.span(hits[i + 1] as number, hits[i + 2] as number),
+        compact: false,
+      });
     }
   }
   return found;
@@ -287,9 +254,9 @@ export function compactSignals(
  * Symbols or digits inside a word (`pr3v10us`, `ign-ore`, `ig*nore`). Code's own punctuation between identifiers
  * (`"outputs","streaming"`, `system_messages`, `console.log`) is no disguise: it separates words, as a space does.
  */
-const SPLIT_INSIDE_WORD = /[a-z][^a-z\s'_."',;:()[\]{}\/=<>]+[a-z]/;
+const SPLIT_INSIDE_WORD = /[a-z][^a-z\s'_."',;:()[\]{}/=<>]+[a-z]/;
 /** Where the short-word check cuts a stretch into words: spaces and code punctuation (`ig_no_re`, `i.g.n.o.r.e`). */
-const WORD_SEPARATORS = /[\s_."',;:()[\]{}\/=<>]+/;
+const WORD_SEPARATORS = /[\s_."',;:()[\]{}/=<>]+/;
 const SHORT_WORDS = new Set([
   'a',
   'an',

@@ -91,7 +91,7 @@ function wrappedFilterFirst(alternative: string): string {
  * Patterns that refer to their own groups: copying a pattern (here) or joining several (the rule sets' alternations)
  * would renumber the groups they refer to.
  */
-export const REFERS_TO_GROUPS = /\\[1-9]|\\k<|\(\?<[A-Za-z_$]/;
+const REFERS_TO_GROUPS = /\\[1-9]|\\k<|\(\?<[A-Za-z_$]/;
 
 /**
  * `source` with each top-level alternative (also those of a leading `(?:…|…)`) that starts with look-behinds
