@@ -207,6 +207,19 @@ describe('trigger automaton', () => {
     expect(() => new TriggerAutomaton(distinct(1000, 20), [])).not.toThrow();
   });
 
+  it('tells apart triggers whose characters share a class (a bracket and each kind of space)', () => {
+    const wordStart = ['a1', 'a2', 'v8 engine', 'x86'];
+    const anywhere = ['[\t', '[\n', '<|', '(|', '[/x', '{|'];
+    const automaton = new TriggerAutomaton(wordStart, anywhere);
+    for (const text of [
+      'a1 a2 a3 a12 v8 engine v9 engine x86 x87',
+      '[\t[\n[ [\r <| (| [| {| [/x [/y ||',
+      'a2[\na1<|x86(|v8 engine{|',
+    ]) {
+      expect(automatonHits(automaton, text)).toEqual(naiveHits(text, wordStart, anywhere));
+    }
+  });
+
   it('refuses a word-start trigger that does not begin with a letter or digit', () => {
     expect(() => new TriggerAutomaton(['-x'], [])).toThrow(/must begin with a letter or digit/);
   });

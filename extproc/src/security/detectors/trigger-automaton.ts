@@ -4,12 +4,21 @@
 // about twice the time of this pass. The hits are exactly the regexes' hits: at each position, in text order, the
 // longest word-start trigger that starts there (the position starts a word), else the longest anywhere trigger; a
 // short whole-word trigger must also end a word. Word characters are those of a non-Unicode `\b`: [A-Za-z0-9_].
+// Each character of a trigger has a class of its own, except the space's control siblings (tab, line feed, vertical
+// tab, form feed, return), which share one: the triggers that hold them come in sets (a bracket and each kind of
+// space), and sharing keeps the classes to 64, so a state's row has 64 entries and not 128 and the table half the
+// size. Giving digits or punctuation shared classes too (rows of 32) made scans 1.1-2.4x slower: common characters
+// then walked into states that only a comparison with the text could rule out. A trigger holding a shared-class
+// character is compared with the text where it ends.
 import { codeUnitsOf } from '../code-units.js';
 
 /** Short triggers ("sh", "rm", "2") would fire on every word they start; they must be whole words. */
 const WHOLE_WORD_MAX = 3;
 export const isWholeWordTrigger = (t: string): boolean =>
   t.length <= WHOLE_WORD_MAX && /^[a-z0-9].*[a-z0-9]$|^[a-z0-9]$/.test(t);
+
+/** Tab, line feed, vertical tab, form feed, carriage return: one character class. */
+const CONTROL_SPACE = [9, 10, 11, 12, 13];
 
 const INITIAL_HIT_BUFFER = 1024;
 /** Texts from this long are walked as two interleaved halves. */
@@ -53,8 +62,16 @@ export class TriggerAutomaton {
    * costs less than the misses it saves).
    */
   private readonly rows: Uint16Array;
-  /** Trigger id + 1 ending exactly at a state (0: none). */
+  /**
+   * The first trigger id + 1 ending exactly at a state (0: none); `acceptNext[id]` chains the others with the same
+   * classes (`[\t` and `[\n`, `a1` and `a2`).
+   */
   private readonly accepts: Int32Array;
+  private readonly acceptNext: Int32Array;
+  /** 1 for a trigger with a character of a shared class: its hits are compared with the text. */
+  private readonly compared: Uint8Array;
+  /** Each trigger's UTF-16 units, for that comparison. */
+  private readonly units: readonly Uint16Array[];
   /** The nearest proper suffix state that accepts (0: none): the other triggers ending here. */
   private readonly outputLink: Int32Array;
   private readonly length: Int32Array;
@@ -98,9 +115,17 @@ export class TriggerAutomaton {
     for (const t of triggers) {
       for (let i = 0; i < t.length; i++) {
         const unit = t.charCodeAt(i);
-        if (classOf[unit] === 0) classOf[unit] = width++;
+        if (classOf[unit] !== 0) continue;
+        classOf[unit] = width++;
+        // The space's control siblings (tab, line and form feeds, return) take its class together.
+        if (CONTROL_SPACE.includes(unit))
+          for (const sibling of CONTROL_SPACE) classOf[sibling] = classOf[unit] as number;
       }
     }
+    this.compared = Uint8Array.from(triggers, (t) =>
+      [...t].some((c) => CONTROL_SPACE.includes(c.charCodeAt(0))) ? 1 : 0,
+    );
+    this.units = triggers.map((t) => Uint16Array.from(t, (c) => c.charCodeAt(0)));
     this.classOf = classOf;
     let shift = 0;
     while (1 << shift < width) shift++;
@@ -109,6 +134,7 @@ export class TriggerAutomaton {
     // The trie, then breadth-first failure links folded into a complete transition table.
     const children: Map<number, number>[] = [new Map()];
     const acceptsList: number[] = [0];
+    const acceptNext = new Int32Array(triggers.length);
     triggers.forEach((t, id) => {
       let state = 0;
       for (let i = 0; i < t.length; i++) {
@@ -122,8 +148,15 @@ export class TriggerAutomaton {
         }
         state = next;
       }
-      acceptsList[state] = id + 1;
+      // Triggers with the same classes share a state: chain them, first in trigger order.
+      if (acceptsList[state] === 0) acceptsList[state] = id + 1;
+      else {
+        let last = (acceptsList[state] as number) - 1;
+        while (acceptNext[last] !== 0) last = (acceptNext[last] as number) - 1;
+        acceptNext[last] = id + 1;
+      }
     });
+    this.acceptNext = acceptNext;
     const states = children.length;
     if (states > STATE_MASK + 1) throw new Error(`trigger automaton too large: ${states} states`);
     const delta = new Int32Array(states * width);
@@ -170,8 +203,10 @@ export class TriggerAutomaton {
         let o = accepts[state] !== 0 ? state : (outputLink[state] as number);
         o !== 0;
         o = outputLink[o] as number
-      )
-        if (this.wholeWord[(accepts[o] as number) - 1] !== 1) all = 0;
+      ) {
+        for (let id1 = accepts[o] as number; id1 !== 0; id1 = acceptNext[id1 - 1] as number)
+          if (this.wholeWord[id1 - 1] !== 1) all = 0;
+      }
       wordEndOnly[state] = all;
     }
     this.wordEndOnly = wordEndOnly;
@@ -306,7 +341,7 @@ export class TriggerAutomaton {
 
   /** Records the valid triggers ending at `end` as pending hits at their starts. */
   private collect(units: Uint16Array, n: number, state: number, end: number): void {
-    const { accepts, outputLink, length, mode, wholeWord } = this;
+    const { accepts, acceptNext, outputLink, length, mode, wholeWord, compared } = this;
     const endsWord = end === n || IS_WORD[units[end] as number] === 0;
     let pending = this.pending;
     for (
@@ -314,24 +349,34 @@ export class TriggerAutomaton {
       s !== 0;
       s = outputLink[s] as number
     ) {
-      const id = (accepts[s] as number) - 1;
-      if (wholeWord[id] === 1 && !endsWord) continue;
-      const len = length[id] as number;
-      const start = end - len;
-      const slot = start & (RING - 1);
-      if (mode[id] === WORD_START) {
-        if (start > 0 && IS_WORD[units[start - 1] as number] === 1) continue;
-        if (len <= (this.ringWordLength[slot] as number)) continue;
-        this.ringWord[slot] = id + 1;
-        this.ringWordLength[slot] = len;
-      } else {
-        if (len <= (this.ringAnyLength[slot] as number)) continue;
-        this.ringAny[slot] = id + 1;
-        this.ringAnyLength[slot] = len;
+      for (let id1 = accepts[s] as number; id1 !== 0; id1 = acceptNext[id1 - 1] as number) {
+        const id = id1 - 1;
+        if (wholeWord[id] === 1 && !endsWord) continue;
+        const len = length[id] as number;
+        const start = end - len;
+        if (compared[id] === 1 && !this.spells(units, start, id)) continue;
+        const slot = start & (RING - 1);
+        if (mode[id] === WORD_START) {
+          if (start > 0 && IS_WORD[units[start - 1] as number] === 1) continue;
+          if (len <= (this.ringWordLength[slot] as number)) continue;
+          this.ringWord[slot] = id1;
+          this.ringWordLength[slot] = len;
+        } else {
+          if (len <= (this.ringAnyLength[slot] as number)) continue;
+          this.ringAny[slot] = id1;
+          this.ringAnyLength[slot] = len;
+        }
+        pending |= 1 << slot;
       }
-      pending |= 1 << slot;
     }
     this.pending = pending;
+  }
+
+  /** Whether the text at `start` holds trigger `id` itself, not another string of the same classes. */
+  private spells(units: Uint16Array, start: number, id: number): boolean {
+    const own = this.units[id] as Uint16Array;
+    for (let i = 0; i < own.length; i++) if (units[start + i] !== own[i]) return false;
+    return true;
   }
 
   /**
