@@ -31,7 +31,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.95,
     triggers: ['ignor', 'disregard', 'forget', 'forgot', 'overlook', 'neglect'],
     pattern: rx(
-      String.raw`(?:ignor(?:e|es|ed|ing)|disregard(?:s|ed|ing)?|forget(?:s|ting)?|forgot|overlook|neglect)\s+${NOT_MINE(4)}(?:previous|previously|prior|preceding|above|earlier|former|foregoing|initial|original|old|existing|past|default|current|given|standard|usual|normal|built-in|pre-?set|pre-?programmed|system|developer|safety|openai(?:'s)?|anthropic(?:'s)?)\s+${G(2)}(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|guidance|commands?|orders|programming|training|conditioning|context|constraints?|restrictions?|limitations?|polic(?:y|ies)|messages?|conversations?|settings|configuration|filters?|safeguards?|guardrails?|boundaries|principles|protocols?|tasks?|text|content|input|chat)`,
+      String.raw`(?:ignor(?:e|es|ed|ing)|disregard(?:s|ed|ing)?|forget(?:s|ting)?|forgot|overlook|neglect)\s+${NOT_MINE(4)}(?<!\b(?:in|on|at|inside|within|under)\s+(?:the\s+|a\s+|an\s+|its\s+|their\s+)?)(?:previous|previously|prior|preceding|above|earlier|former|foregoing|initial|original|old|existing|past|default|current|given|standard(?!\s+(?:input|output|error)\b)|usual|normal|built-in|pre-?set|pre-?programmed|system|developer|safety|openai(?:'s)?|anthropic(?:'s)?)\s+${G(2)}(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|guidance|commands?|orders|programming|training|conditioning|context|constraints?|restrictions?|limitations?|polic(?:y|ies)|messages?|conversations?|settings|configuration|filters?|safeguards?|guardrails?|boundaries|principles|protocols?|tasks?|text|content|input|chat)`,
     ),
     reason: 'asks to ignore earlier instructions',
   }),
@@ -169,7 +169,10 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     weight: 0.75,
     indirectWeight: 0.9,
     triggers: ['<|', '<<sys', '[/inst', '</s>', '<start_of_turn>', '<end_of_turn>'],
-    pattern: rx(String.raw`(?:${TEMPLATE_TOKEN}(?![\"'\x60])|(?<![\"'\x60])${TEMPLATE_TOKEN})`),
+    // A token quoted whole is data; a sentence about it ("<|endoftext|> is the document separator") is no turn.
+    pattern: rx(
+      String.raw`(?:${TEMPLATE_TOKEN}(?![\"'\x60])|(?<![\"'\x60])${TEMPLATE_TOKEN})(?!\s+(?:is|are|was|marks|separates|means|stands\s+for|tokens?)\b)`,
+    ),
     reason: 'contains chat-template control tokens that fake a new turn',
   }),
   rule({
@@ -179,7 +182,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.8,
     triggers: ['system', 'sys', 'developer', 'admin'],
     pattern: rx(
-      String.raw`(?<=(?:^|\n)[ \t#*=>\[(<{-]{0,8})(?:system|sys|developer|admin)(?:\s+|_)?(?:message|prompt|note|notice|override|instructions?|update|alert|command|directive|announcement|msg)?\s*[\])>}*]{0,3}\s*:\s*(?!${TYPE_ANNOTATION})\S`,
+      String.raw`(?<=(?:^|\n)[ \t#*=>\[(<{-]{0,8})(?:(?:system|developer|admin)(?:\s+|_)?(?:message|prompt|note|notice|override|instructions?|update|alert|command|directive|announcement|msg)?|sys(?:\s+|_)?(?:message|prompt|note|notice|override|instructions?|update|alert|command|directive|announcement|msg))\s*[\])>}*]{0,3}\s*:\s*(?!${TYPE_ANNOTATION})\S`,
     ),
     reason: 'fakes a system or developer turn',
   }),
@@ -565,7 +568,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'submit',
     ],
     pattern: rx(
-      String.raw`(?:send|post|upload|forward|transmit|exfiltrat(?:e|ing)|e-?mail|leak|submit|report|append|attach|encode|embed|include|copy|sync|share|deliver|pass)\s+(?!(?:an?\s+)?(?:e-?mail|mail|message|bug\s+reports?|feedback|questions|patches|comments)\s+to\b)(?:\S+\s+){0,4}(?:conversation|chat|history|messages?|data|information|details|credentials?|passwords?|secrets?|api\s+keys?|keys?|tokens?|cookies|sessions?|emails?|files?|documents?|contents?|context|system\s+prompt|personal|private|pii|memory|memories|inputs?|queries|summary|environment|env)\s+(?:\S+\s+){0,6}(?:to|at|into|via|using|through|on)\s+(?:(?:https?://|www\.|ftp://)\S+|\S+@\S+\.[a-z]{2,}|(?:this|the|my|our|a|an)\s+(?:url|link|endpoint|server|webhook|address|email|site|website|api|domain|inbox))`,
+      String.raw`(?:send|post|upload|forward|transmit|exfiltrat(?:e|ing)|e-?mail|leak|submit|report|append|attach|encode|embed|include|copy|sync|share|deliver|pass)\s+(?!(?:an?\s+)?(?:e-?mail|mail|message|bug\s+reports?|feedback|questions|patches|comments)\s+to\b)(?:\S+\s+){0,4}(?:conversation|chat|history|messages?|data|information|details|credentials?|passwords?|secrets?|api\s+keys?|keys?|tokens?|cookies|sessions?|emails?|files?|documents?|contents?|context|system\s+prompt|personal|private|pii|memory|memories|inputs?|queries|summary|environment|env)\s+(?:\S+\s+){0,6}(?:to|at|into|via|using|through|on)\s+(?:(?:https?://|www\.|ftp://)\S+|\S+@\S+\.[a-z]{2,}|(?:this|that|my|our|the\s+following|an?\s+external|the\s+external)\s+(?:url|link|endpoint|server|webhook|address|email|site|website|api|domain|inbox))`,
     ),
     reason: 'instructs sending data to an external address',
   }),
@@ -576,7 +579,9 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.9,
     triggers: ['!['],
     pattern: rx(
-      String.raw`!\[[^\]\n]{0,120}\]\(\s*https?://[^)\s]{1,200}[?&=/](?:[^)\s]{0,100})(?:\{|\$|%7b|<|\[)`,
+      // A badge service's label is text (`img.shields.io/badge/$-sponsors-brightgreen`), unless it is told to fetch
+      // another URL.
+      String.raw`!\[[^\]\n]{0,120}\]\(\s*https?://(?!(?:img\.shields\.io|badgen\.net|badge\.fury\.io)/(?![^)\s]*[?&](?:url|endpoint|uri|src)=))[^)\s]{1,200}[?&=/](?:[^)\s]{0,100})(?:\{|\$|%7b|<|\[)`,
     ),
     reason: 'markdown image whose URL carries templated data',
   }),
