@@ -42,7 +42,7 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.9,
     triggers: ['ignor', 'disregard', 'forget'],
     pattern: rx(
-      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|forget(?:ting)?)\s+(?:all|any|every|your|each)\s+(?:of\s+)?(?:your\s+|the\s+|my\s+|its\s+)?(?:\S+\s+)?(?:instructions|rules|guidelines|programming|directives|restrictions|training|policies|filters|prompts|guardrails|safeguards|morals|morality|ethics|ethicalness|principles|values|limitations)\b`,
+      String.raw`(?:ignor(?:e|ing)|disregard(?:ing)?|forget(?:ting)?)\s+(?:all|any|every|your|each)\s+(?:of\s+)?(?:your\s+|the\s+|my\s+|its\s+)?(?:\S+\s+)?(?:instructions|rules|guidelines|programming|directives|restrictions|training|policies|filters|prompts|guardrails|safeguards|morals|morality|ethics|ethicalness|principles|(?<=\b(?:moral|ethical|core|guiding|your|its|my)\s+)values|limitations)\b`,
     ),
     reason: 'asks to ignore all instructions',
   }),
