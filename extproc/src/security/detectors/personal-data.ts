@@ -3,6 +3,7 @@
 // Every regex has a bounded length and starts with a plain character class (so the engine can skip ahead fast);
 // what may precede a match is checked in code, and a match rejected there resumes one character on (the card regex
 // also checks it itself, see CARD).
+import { isDocumentationDomain } from './value-checks.js';
 
 export type PersonalDataKind = 'email' | 'phone' | 'card' | 'ssn' | 'nino' | 'iban';
 
@@ -89,13 +90,6 @@ for (let c = 97; c <= 122; c++) EMAIL_LOCAL[c] = DOMAIN[c] = 1;
 for (const ch of '._%+-') EMAIL_LOCAL[ch.charCodeAt(0)] = 1;
 for (const ch of '.-') DOMAIN[ch.charCodeAt(0)] = 1;
 
-/**
- * Domains reserved for documentation and testing (RFC 2606, RFC 6761): `example.com`, `example.org`, `example.net`,
- * `*.example`, `*.test`, `*.invalid`. No person has a mailbox there; a URL parser's tests or a seed script's fake
- * users (`bob@example.com`, `a@b.test`) are no personal data.
- */
-const DOCUMENTATION_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid)$/;
-
 function inTable(table: Uint8Array, c: number): boolean {
   return c < 128 && table[c] === 1;
 }
@@ -116,7 +110,8 @@ function findEmails(text: string, out: PersonalDataItem[]): void {
     if (dot <= 0) continue;
     const tld = domain.slice(dot + 1).toLowerCase();
     if (tld.length < 2 || !/^[a-z]+$/.test(tld) || FILE_TLDS.has(tld)) continue;
-    if (DOCUMENTATION_DOMAIN.test(domain.toLowerCase())) continue;
+    // A URL parser's tests or a seed script's fake users (`bob@example.com`, `a@b.test`) are no personal data.
+    if (isDocumentationDomain(domain)) continue;
     out.push({ kind: 'email', start, end, key: text.slice(start, end).toLowerCase() });
     at = end - 1;
   }

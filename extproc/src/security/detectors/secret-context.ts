@@ -5,7 +5,16 @@
 // every scan from an anchor is bounded, so a text made of anchors still costs one pass.
 import { codeUnitsOf } from '../code-units.js';
 import { ALNUM, type Hit, type Hits } from './secret-hits.js';
-import { charClasses, DIGIT, isDummyValue, LOWER, SYMBOL, shannonEntropy, UPPER } from './value-checks.js';
+import {
+  charClasses,
+  DIGIT,
+  isDocumentationDomain,
+  isDummyValue,
+  LOWER,
+  SYMBOL,
+  shannonEntropy,
+  UPPER,
+} from './value-checks.js';
 
 // ---- credentials in URLs --------------------------------------------------------------------------------------------
 
@@ -79,13 +88,16 @@ export function scanUrlCredentials(text: string, hits: Hits): void {
     if (LOCAL_HOSTS.test(host) && password.length < 8) continue;
     if (hits.overlaps(colon + 1, lastAt)) continue;
     const database = DATABASE_SCHEMES.has(scheme);
+    // A password for a host reserved for documentation (`user:pass@example.com` in a URL parser's tests or a
+    // tutorial) opens nothing: still reported, but low, which the default policy flags rather than masks.
+    const documentation = isDocumentationDomain(/^[^:/?#\s"'\x60)\]]*/.exec(host)?.[0] ?? '');
     hits.add({
       start: colon + 1,
       end: lastAt,
       rule: database ? 'database_url' : 'url_credentials',
-      severity: 'high',
-      confidence: database ? 0.9 : 0.85,
-      reason: database ? `password in a ${scheme} connection URL` : `password in a ${scheme} URL`,
+      severity: documentation ? 'low' : 'high',
+      confidence: documentation ? 0.5 : database ? 0.9 : 0.85,
+      reason: `password in a ${scheme}${database ? ' connection' : ''} URL${documentation ? ' to a documentation host' : ''}`,
     });
   }
 }

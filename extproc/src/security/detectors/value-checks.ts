@@ -94,6 +94,17 @@ const DUMMY_WORDS = new Set([
 ]);
 const DUMMY_PREFIX = /^(?:my|your|the|a|some|new|default|dummy|test)(?=[a-z0-9])/;
 
+/**
+ * Domains reserved for documentation and testing (RFC 2606, RFC 6761): `example.com`, `example.org`, `example.net`,
+ * `*.example`, `*.test`, `*.invalid`. Nobody has a mailbox or a server there.
+ */
+const DOCUMENTATION_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid)$/;
+
+/** Whether `domain` (a host name, any case) is reserved for documentation and tests. */
+export function isDocumentationDomain(domain: string): boolean {
+  return DOCUMENTATION_DOMAIN.test(domain.toLowerCase());
+}
+
 /** True for values that only stand in for a secret: template variables, doc words, repeated characters. */
 export function isDummyValue(value: string): boolean {
   if (value.length === 0) return true;
