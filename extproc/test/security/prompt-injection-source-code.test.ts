@@ -15,6 +15,8 @@ describe('source code and its comments read as tool results', () => {
     ['/** Fields the server does not know are silently ignored for forward compatibility. */'],
     ['// Calling init() twice would silently add a second listener and log every event twice.'],
     ['/** Throws if the webhook payload was not sent by OpenAI. */ verify(payload, headers) {}'],
+    ['unwrap() parses a webhook request and verifies that it was sent by OpenAI; a bad signature throws.'],
+    ['In that case the augmentation is silently ignored: add the types package to your devDependencies.'],
     ['// The returned vectors are floats, since this is OpenAI API default encoding for embeddings.'],
     ["/** For a built-in role, this is Anthropic's name for the access the role grants. */"],
     ['/** Warning: gpt-4o-mini and claude-3 chat formats may change over time. */'],

@@ -282,7 +282,10 @@ export const COMMAND_RULES: readonly SignalRule[] = [
       '.gnupg/',
     ],
     pattern: rx(
-      String.raw`(?<=\b(?:cat|type|cp|scp|curl|base64|less|more|head|tail|tar|zip|get-content|gc|strings|xxd|open|copy|rsync|nc|read(?:_text|file|lines)?)\b[^\n]{0,120})(?:\.ssh/id_(?:rsa|dsa|ecdsa|ed25519)(?!\.pub)|\.ssh/authorized_keys|\.aws/credentials|/etc/shadow|/etc/gshadow|\.git-credentials|\.docker/config\.json|\.kube/config|\.netrc|\.pgpass|application_default_credentials\.json|\.config/gh/hosts\.yml|login\s+data|logins\.json|key4\.db|cookies\.sqlite|wallet\.dat|\.bash_history|/proc/(?:self|\d+)/environ|\.gnupg/)|(?:\.ssh/id_(?:rsa|dsa|ecdsa|ed25519)|\.aws/credentials|/etc/shadow|\.git-credentials|login\s+data|logins\.json|key4\.db|wallet\.dat)[^\n]{0,150}?\b(?:read|print|display|dump|output|send|copy|exfiltrat|upload|post)\w*\s+(?:its|the|their|all)?\s*(?:contents?|data|keys?|hashes|entries|passwords)`,
+      // A command that is also an English word ("more information about the .netrc file format") counts only with
+      // the path as its argument; "read" also as a request ("read the contents of /etc/shadow"), not as what a
+      // library "tries to read".
+      String.raw`(?<=\b(?:cat|cp|scp|curl|base64|tar|zip|get-content|xxd|rsync|nc|read(?:_text|file|lines))\b[^\n]{0,120}|\b(?:type|less|more|head|tail|gc|strings|open|copy|read)(?:\s+(?:-[\w-]+\s+){0,3}|\s*\(\s*)["'\x60]?[^\s"'\x60]{0,80}|(?<!\b(?:tries|try|trying|attempts?|attempting)\s+to\s+)\bread\s+(?:the\s+|all\s+|its\s+)?(?:(?:full\s+)?contents?\s+of\s+)?(?:the\s+|a\s+)?["'\x60(]?[^\s"'\x60]{0,80})(?:\.ssh/id_(?:rsa|dsa|ecdsa|ed25519)(?!\.pub)|\.ssh/authorized_keys|\.aws/credentials|/etc/shadow|/etc/gshadow|\.git-credentials|\.docker/config\.json|\.kube/config|\.netrc|\.pgpass|application_default_credentials\.json|\.config/gh/hosts\.yml|login\s+data|logins\.json|key4\.db|cookies\.sqlite|wallet\.dat|\.bash_history|/proc/(?:self|\d+)/environ|\.gnupg/)|(?:\.ssh/id_(?:rsa|dsa|ecdsa|ed25519)|\.aws/credentials|/etc/shadow|\.git-credentials|login\s+data|logins\.json|key4\.db|wallet\.dat)[^\n]{0,150}?\b(?:read|print|display|dump|output|send|copy|exfiltrat|upload|post)\w*\s+(?:its|the|their|all)?\s*(?:contents?|data|keys?|hashes|entries|passwords)`,
     ),
     reason: 'reads a credential store',
   }),

@@ -70,7 +70,12 @@ function severityFor(segment: ScanSegment, score: number, top: Scored, defensive
     return score >= 0.8 ? 'critical' : 'high';
   }
   let level = top.command ? (top.weight >= 0.85 ? 2 : 1) : score >= 0.8 ? 2 : 1;
-  if (segment.kind === 'tool_result' && top.command) level = Math.max(level, 2);
+  // A command the agent has only read is high: a tool result is where planted commands come from. Except an
+  // installer's download-and-run line, which half of all READMEs carry (`curl -fsSL https://… | sh`): it is flagged,
+  // and blocked as the critical tool call it becomes if the agent goes on to run it.
+  if (segment.kind === 'tool_result' && top.command) {
+    level = top.signal.rule.family === 'download_exec' ? Math.min(level, 1) : Math.max(level, 2);
+  }
   if (defensive) level = 0;
   return SEVERITIES[level] as Severity;
 }
