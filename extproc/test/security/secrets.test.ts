@@ -182,7 +182,9 @@ describe('secrets detector: connection URLs', () => {
 
   it('reports a password for a documentation host (example.com, *.test) low: flagged, not masked, by default', () => {
     const password = fake.alnum(10);
-    expect(only(`uri.parse('https://user:${password}@api.example.com:8080/x')`, password).severity).toBe('low');
+    expect(only(`uri.parse('https://user:${password}@api.example.com:8080/x')`, password).severity).toBe(
+      'low',
+    );
     expect(only(`postgres://app:${password}@db.staging.test/app`, password).severity).toBe('low');
     expect(only(`https://deploy:${password}@files.corp-intranet.net/x`, password).severity).toBe('high');
   });
