@@ -243,7 +243,8 @@ export const INJECTION_RULES: readonly SignalRule[] = [
       'system override',
     ],
     pattern: rx(
-      String.raw`(?:(?<=\b(?:new|updated|revised|real|true|actual|secret|hidden|override|replacement)\s+)system\s+(?:prompt|message|instructions?|directive|rules)|system\s+override\b)`,
+      // An API's field documentation ("Replacement system prompt. Up to 100,000 characters.") is no new prompt.
+      String.raw`(?:(?<=\b(?:new|updated|revised|real|true|actual|secret|hidden|override|replacement)\s+)system\s+(?:prompt|message|instructions?|directive|rules)(?!\.\s+(?:up\s+to|max(?:imum)?|at\s+most|optional|required|defaults?|set\s+to|if\s+(?:null|omitted|not|unset)))|system\s+override\b)`,
     ),
     reason: 'claims a new system prompt',
   }),

@@ -282,6 +282,18 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
     reason: 'invokes the "DAN" jailbreak persona',
   }),
   rule({
+    // The persona handed to the model as typed in lower case ("you are dan now"); "you are Dan" is a person.
+    id: 'dan_assigned',
+    family: 'unrestricted',
+    weight: 0.5,
+    requireOriginal: /^(?:dan|DAN)\b/,
+    triggers: ['dan'],
+    pattern: rx(
+      String.raw`(?<=\b(?:you\s+are|you're|ur|u\s+r|act\s+as|pretend\s+to\s+be|become|roleplay\s+as|play\s+the\s+role\s+of)\s+(?:now\s+)?(?:a\s+)?)dan\b`,
+    ),
+    reason: 'casts the model as the "DAN" jailbreak persona',
+  }),
+  rule({
     id: 'no_longer_bound',
     family: 'unrestricted',
     weight: 0.6,
