@@ -29,6 +29,7 @@ describe('source code and its comments read as tool results', () => {
     // Words run together only in the letters-only reading, across code's punctuation.
     ['const caps = ["function_calling","structured_outputs","streaming","system_messages"]; // i.e. all'],
     ['span.set(GEN_AI_RESPONSE_ID, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS); // e.g. per call'],
+    ['var o={"gen_ai.output.messages":y,"gen_ai.system_instructions":y}; // minified, e.g. by esbuild'],
     ['To report bugs in this program, send email to tool-bugs@lists.gnu-example.org with the version.'],
     ['def parse(self, source, filter = None, errorHandler = None, moderation = None):'],
     ["switch (level) {\n  case 'NONE': verbosity = 0; break;\n  default: // Ignore any other values\n}"],

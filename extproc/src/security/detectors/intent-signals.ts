@@ -255,8 +255,10 @@ export function compactSignals(
  * (`"outputs","streaming"`, `system_messages`, `console.log`) is no disguise: it separates words, as a space does.
  */
 const SPLIT_INSIDE_WORD = /[a-z][^a-z\s'_."',;:()[\]{}/=<>]+[a-z]/;
-/** Where the short-word check cuts a stretch into words: spaces and code punctuation (`ig_no_re`, `i.g.n.o.r.e`). */
-const WORD_SEPARATORS = /[\s_."',;:()[\]{}/=<>]+/;
+/** The words of a stretch for the short-word check: cut at spaces and code punctuation (`ig_no_re`, `i.g.n.o.r.e`). */
+const WORD = /[^\s_."',;:()[\]{}/=<>]+/g;
+/** Characters around an identifier in code, never around a piece of a word spelled apart. */
+const CODE_PUNCTUATION = `"',;:()[]{}/=<>`;
 const SHORT_WORDS = new Set([
   'a',
   'an',
@@ -310,9 +312,16 @@ const SHORT_WORDS = new Set([
  */
 export function looksDisguised(text: string): boolean {
   if (SPLIT_INSIDE_WORD.test(text)) return true;
-  for (const token of text.split(WORD_SEPARATORS)) {
-    const word = token.replace(/[^a-z]/g, '');
-    if (word.length > 0 && word.length <= 2 && !SHORT_WORDS.has(word)) return true;
+  // An odd short word (`ig`, `re`, not `no` or `the`) between spaces, dots or underscores is a piece of a word spelled
+  // apart. One between code's quotes, colons or commas is an identifier (minified code's `"messages":y,"gen`).
+  WORD.lastIndex = 0;
+  for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
+    const word = m[0].replace(/[^a-z]/g, '');
+    if (word.length === 0 || word.length > 2 || SHORT_WORDS.has(word)) continue;
+    const end = m.index + m[0].length;
+    const before = m.index > 0 && CODE_PUNCTUATION.includes(text.charAt(m.index - 1));
+    const after = end < text.length && CODE_PUNCTUATION.includes(text.charAt(end));
+    if (!before && !after) return true;
   }
   return false;
 }
