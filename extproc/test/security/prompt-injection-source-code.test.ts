@@ -17,7 +17,7 @@ describe('source code and its comments read as tool results', () => {
     ['/** Throws if the webhook payload was not sent by OpenAI. */ verify(payload, headers) {}'],
     ['unwrap() parses a webhook request and verifies that it was sent by OpenAI; a bad signature throws.'],
     ['/** Replacement system prompt. Up to 100,000 characters. Set to null to clear it. */ system?: string;'],
-    ['// Per RFC 2046 we must ignore anything before the first boundary delimiter line (the preamble).'],
+    ['// Per RFC 2046 we must ignore anything before the\n// first boundary delimiter line (the preamble).'],
     ['In that case the augmentation is silently ignored: add the types package to your devDependencies.'],
     ['// The returned vectors are floats, since this is OpenAI API default encoding for embeddings.'],
     ["/** For a built-in role, this is Anthropic's name for the access the role grants. */"],
