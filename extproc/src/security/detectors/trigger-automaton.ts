@@ -4,8 +4,8 @@
 // about twice the time of this pass. The hits are exactly the regexes' hits: at each position, in text order, the
 // longest word-start trigger that starts there (the position starts a word), else the longest anywhere trigger; a
 // short whole-word trigger must also end a word. Word characters are those of a non-Unicode `\b`: [A-Za-z0-9_].
-// Each character of a trigger has a class of its own, except the space's control siblings (tab, line feed, vertical
-// tab, form feed, return), which share one: the triggers that hold them come in sets (a bracket and each kind of
+// Each character of a trigger has a class of its own, except the control characters of white space (tab, line feed,
+// vertical tab, form feed, return), which share one: the triggers that hold them come in sets (a bracket and each kind of
 // space), and sharing keeps the classes to 64, so a state's row has 64 entries and not 128 and the table half the
 // size. Giving digits or punctuation shared classes too (rows of 32) made scans 1.1-2.4x slower: common characters
 // then walked into states that only a comparison with the text could rule out. A trigger holding a shared-class
@@ -64,7 +64,7 @@ export class TriggerAutomaton {
   private readonly rows: Uint16Array;
   /**
    * The first trigger id + 1 ending exactly at a state (0: none); `acceptNext[id]` chains the others with the same
-   * classes (`[\t` and `[\n`, `a1` and `a2`).
+   * classes (`[\t` and `[\n`).
    */
   private readonly accepts: Int32Array;
   private readonly acceptNext: Int32Array;
@@ -117,7 +117,7 @@ export class TriggerAutomaton {
         const unit = t.charCodeAt(i);
         if (classOf[unit] !== 0) continue;
         classOf[unit] = width++;
-        // The space's control siblings (tab, line and form feeds, return) take its class together.
+        // Tab, line feed, vertical tab, form feed and return share the class the first of them gets.
         if (CONTROL_SPACE.includes(unit))
           for (const sibling of CONTROL_SPACE) classOf[sibling] = classOf[unit] as number;
       }
