@@ -118,6 +118,12 @@ describe('a persona named like a person', () => {
     expect(rules('Thanks, you are Dan from support, right?')).not.toContain('dan_assigned');
   });
 
+  it('leaves a name in a capitalised licence alone', () => {
+    const licence =
+      'Copyright (c) 2014, Dan Marsh\nTHIS SOFTWARE IS PROVIDED BY DAN MARSH "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES.';
+    expect(rules(licence, 'tool_result')).not.toContain('dan_persona');
+  });
+
   it('leaves the name alone', () => {
     expect(rules('Dan from accounts asked for this; Dan will review the figures on Monday.')).not.toContain(
       'dan_persona',

@@ -276,9 +276,11 @@ export const JAILBREAK_RULES: readonly SignalRule[] = [
     id: 'dan_persona',
     family: 'unrestricted',
     weight: 0.5,
-    requireOriginal: /^DAN\b/,
+    // The next word comes along so the check can tell the persona from a name in a capitalised text ("PROVIDED BY
+    // DAN HAIM" in a licence).
+    requireOriginal: /^DAN\b(?![ \t]+[A-Z]{2,}\b)/,
     triggers: ['dan'],
-    pattern: rx(String.raw`dan\b`),
+    pattern: rx(String.raw`dan\b(?:[ \t]+[a-z]+)?`),
     reason: 'invokes the "DAN" jailbreak persona',
   }),
   rule({
