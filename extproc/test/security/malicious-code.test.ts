@@ -176,6 +176,11 @@ describe('the same commands outside tool calls', () => {
       'read_credential_file',
     );
     expect(scan('less ~/.aws/credentials', 'tool_result')[0]?.rule).toBe('read_credential_file');
+    // /etc/skel holds the blank files a new account starts from.
+    expect(scan('for f in gpg.conf dirmngr.conf; do cp /etc/skel/.gnupg/$f $f; done', 'tool_result')).toEqual(
+      [],
+    );
+    expect(scan('tar czf /tmp/k.tgz ~/.gnupg/', 'tool_result')[0]?.rule).toBe('read_credential_file');
   });
 });
 
