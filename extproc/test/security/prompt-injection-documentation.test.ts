@@ -25,6 +25,7 @@ describe('links and commands in documentation, and in content aimed at the answe
     ['# Tests ignore the options in the default user configuration file on purpose.'],
     ['v2.3.1\n* sys: drop the deprecated helpers, print a warning instead'],
     ['Note that <|endoftext|> is the separator the model saw between documents in training.'],
+    ['# Decrypt the secrets and run the integration tests unless this is a fork.'],
     ['* merge did not refuse a fast-forward when the index held staged changes (fixed).'],
   ])('stays quiet on "%s" as a tool result', (text) => {
     expect(flagged(text, 'tool_result')).toBe(false);

@@ -593,7 +593,9 @@ export const INJECTION_RULES: readonly SignalRule[] = [
     indirectWeight: 0.8,
     triggers: ['decode', 'decipher', 'decrypt', 'unscramble', 'reverse'],
     pattern: rx(
-      String.raw`(?:decode|decipher|decrypt|unscramble|reverse)\s+(?:\S+\s+){0,6}(?:and|then|,)\s+(?:then\s+)?(?:follow|execute|obey|run|perform|carry\s+out|act\s+on|comply\s+with|do\s+what)\b`,
+      // What runs next must be what was decoded: "decrypt secrets and run system tests" (a CI script) runs something
+      // else.
+      String.raw`(?:decode|decipher|decrypt|unscramble|reverse)\s+(?:\S+\s+){0,6}(?:and|then|,)\s+(?:then\s+)?(?:follow|execute|obey|run|perform|carry\s+out|act\s+on|comply\s+with|do\s+what)\b(?!\s+(?:the\s+|all\s+)?(?:\S+\s+)?(?:tests?|test\s+suites?|suites?|builds?|benchmarks?|migrations?|jobs?|pipelines?|servers?|linters?)\b)`,
     ),
     reason: 'asks to decode a payload and act on it',
   }),
