@@ -85,18 +85,34 @@ function decodeBraille(run: string): string {
   return out;
 }
 
-/** Braille runs of `text` that read as text. */
-export function braillePayloads(text: string, maxChars: number): HiddenPayload[] {
+/**
+ * The runs of global `re` in `text` that `decode` reads as text, within `maxChars` decoded characters all together.
+ * `decode` gets the run and the budget left, and returns what it read and how much of the run that covers, or null.
+ */
+function readableRuns(
+  text: string,
+  re: RegExp,
+  maxChars: number,
+  decode: (run: string, budget: number) => { decoded: string; length: number } | null,
+): HiddenPayload[] {
   const found: HiddenPayload[] = [];
   let budget = maxChars;
-  BRAILLE_RUN.lastIndex = 0;
-  for (let m = BRAILLE_RUN.exec(text); m !== null && budget > 0; m = BRAILLE_RUN.exec(text)) {
-    const decoded = decodeBraille(m[0].slice(0, budget));
-    if (!isReadable(decoded)) continue;
-    found.push({ start: m.index, end: m.index + m[0].length, decoded });
-    budget -= decoded.length;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null && budget > 0; m = re.exec(text)) {
+    const read = decode(m[0], budget);
+    if (read === null || !isReadable(read.decoded)) continue;
+    found.push({ start: m.index, end: m.index + read.length, decoded: read.decoded });
+    budget -= read.decoded.length;
   }
   return found;
+}
+
+/** Braille runs of `text` that read as text. */
+export function braillePayloads(text: string, maxChars: number): HiddenPayload[] {
+  return readableRuns(text, BRAILLE_RUN, maxChars, (run, budget) => ({
+    decoded: decodeBraille(run.slice(0, budget)),
+    length: run.length,
+  }));
 }
 
 const ZERO = 0x2062;
@@ -140,35 +156,27 @@ function decodeBitWord(bits: string): string | null {
 
 /** Sentences written in invisible-operator bits, read back; runs that do not read as text are dropped. */
 export function bitPayloads(text: string, maxChars: number): HiddenPayload[] {
-  const found: HiddenPayload[] = [];
-  let budget = maxChars;
-  BITS_RUN.lastIndex = 0;
-  for (let m = BITS_RUN.exec(text); m !== null && budget > 0; m = BITS_RUN.exec(text)) {
+  return readableRuns(text, BITS_RUN, maxChars, (whole, budget) => {
+    // Eight bits and a break a character at most: what the budget can hold is all that is read.
+    const run = whole.slice(0, budget * 9);
     const words: string[] = [];
     let bits = '';
-    let failed = false;
-    // Eight bits and a break a character at most: what the budget can hold is all that is read.
-    const run = m[0].slice(0, budget * 9);
-    for (let i = 0; i <= run.length && !failed; i++) {
+    for (let i = 0; i <= run.length; i++) {
       const unit = i < run.length ? run.charCodeAt(i) : WORD_BREAK;
       if (unit === ZERO || unit === ONE) {
         bits += unit === ONE ? '1' : '0';
-        if (bits.length > MAX_WORD_BITS) failed = true;
+        if (bits.length > MAX_WORD_BITS) return null;
         continue;
       }
       if (bits.length > 0) {
         const word = decodeBitWord(bits);
-        if (word === null) failed = true;
-        else words.push(word);
+        if (word === null) return null;
+        words.push(word);
       }
       bits = '';
     }
-    const decoded = words.join(' ').slice(0, budget);
-    if (failed || !isReadable(decoded)) continue;
-    found.push({ start: m.index, end: m.index + run.length, decoded });
-    budget -= decoded.length;
-  }
-  return found;
+    return { decoded: words.join(' ').slice(0, budget), length: run.length };
+  });
 }
 
 /** Bytes to hide a sentence in start at eight selectors; emoji sequences use one or two. */
